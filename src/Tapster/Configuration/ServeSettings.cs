@@ -1,0 +1,56 @@
+namespace Tapster.Configuration;
+
+/// <summary>
+/// Everything <c>tapster serve</c> runs with: immutable, validated once at start-up. Each default says
+/// where it comes from.
+/// </summary>
+internal sealed record ServeSettings
+{
+    /// <summary>The APP argument as given: module:callable, module:factory(), a .py file or a directory.</summary>
+    public required string App { get; init; }
+
+    /// <summary>Gunicorn's default bind: loopback only, so nothing is public by accident.</summary>
+    public IReadOnlyList<string> Bind { get; init; } = ["127.0.0.1:8000"];
+
+    /// <summary>Gunicorn's recommended (2 x cores) + 1.</summary>
+    public int Workers { get; init; } = (2 * Environment.ProcessorCount) + 1;
+
+    /// <summary>
+    /// Slots per worker. Four, not Gunicorn's one: a slow request (an API call, a sleep) then holds one
+    /// thread instead of a whole process, and the fast pages keep flowing beside it.
+    /// </summary>
+    public int Threads { get; init; } = 4;
+
+    /// <summary>Gunicorn's default worker timeout.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gunicorn's default graceful timeout.</summary>
+    public TimeSpan GracefulTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>0 = never recycle (Gunicorn's default).</summary>
+    public int MaxRequests { get; init; }
+
+    public int MaxRequestsJitter { get; init; }
+
+    /// <summary>An explicit interpreter; null = look for the app's venv, then python3 on PATH, then /usr/bin/python3.</summary>
+    public string? Python { get; init; }
+
+    public string? Chdir { get; init; }
+
+    public bool Preload { get; init; } = true;
+
+    /// <summary>The mount prefix given to the app as SCRIPT_NAME; empty = mounted at the root.</summary>
+    public string ScriptName { get; init; } = "";
+
+    /// <summary>Requests waiting for a free worker slot before new ones get 503 at once.</summary>
+    public int QueueSize { get; init; } = 1024;
+
+    /// <summary>How long a request may wait for a slot before it gets 503.</summary>
+    public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Matches nginx's client_max_body_size order of magnitude for apps taking uploads; 413 above.</summary>
+    public long MaxBodySize { get; init; } = 100L * 1024 * 1024;
+
+    /// <summary>Bodies up to this stay in memory and travel inline; larger ones are spooled to a file.</summary>
+    public int SpoolThreshold { get; init; } = 1024 * 1024;
+}

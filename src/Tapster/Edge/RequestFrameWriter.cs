@@ -1,0 +1,248 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Tapster.Workers.Protocol;
+
+namespace Tapster.Edge;
+
+/// <summary>
+/// Writes a REQUEST frame straight from Kestrel's parsed request: the CGI half of the WSGI environ as
+/// latin-1 pairs (docs/protocol.md), then the body inline or the path of its spool file. The CGI rules
+/// live here, once: HTTP_ names, names with '_' dropped, duplicates joined, PATH_INFO percent-decoded.
+/// </summary>
+internal static class RequestFrameWriter
+{
+    /// <summary>The fixed environ keys written before the headers.</summary>
+    private const int FixedPairs = 13;
+
+    /// <summary>Bytes of the fixed keys and of values (addresses, ports, scheme) not sized from the request.</summary>
+    private const int FixedOverhead = 512;
+
+    public static int MaxSize(HttpContext context, string requestId, string scriptName, RequestBody body)
+    {
+        var feature = context.Features.GetRequiredFeature<IHttpRequestFeature>();
+        var size = Frame.HeaderSize + 4 + 4 + FixedOverhead + (FixedPairs * 8) + (feature.RawTarget.Length * 2)
+            + feature.Method.Length + requestId.Length + scriptName.Length;
+        foreach (var header in context.Request.Headers)
+        {
+            size += 8 + 5 + header.Key.Length;
+            foreach (var value in header.Value)
+            {
+                size += (value?.Length ?? 0) + 2;
+            }
+        }
+
+        return size + (body.SpoolPath is null ? (int)body.Length : Encoding.UTF8.GetMaxByteCount(body.SpoolPath.Length));
+    }
+
+    /// <summary>Writes the frame into <paramref name="destination"/> (at least <see cref="MaxSize"/> bytes); returns its length.</summary>
+    public static int Write(Span<byte> destination, HttpContext context, string requestId, string scriptName, RequestBody body)
+    {
+        var feature = context.Features.GetRequiredFeature<IHttpRequestFeature>();
+        var headers = context.Request.Headers;
+        var payload = destination[Frame.HeaderSize..];
+        payload[0] = body.IsEmpty ? (byte)0 : body.SpoolPath is null ? (byte)1 : (byte)2;
+        payload[1] = 0;
+        payload[2] = 0;
+        payload[3] = 0;
+
+        var table = new StringTableWriter(payload[4..], (FixedPairs + headers.Count) * 2);
+        SplitTarget(feature.RawTarget, out var path, out var query);
+
+        Pair(ref table, "REQUEST_METHOD"u8, feature.Method);
+        WritePathInfo(ref table, path, scriptName);
+        Pair(ref table, "QUERY_STRING"u8, query);
+        Pair(ref table, "SERVER_PROTOCOL"u8, feature.Protocol);
+        Pair(ref table, "wsgi.url_scheme"u8, feature.Scheme);
+        var connection = context.Connection;
+        PairAddress(ref table, "SERVER_NAME"u8, connection.LocalIpAddress);
+        PairNumber(ref table, "SERVER_PORT"u8, connection.LocalPort);
+        PairAddress(ref table, "REMOTE_ADDR"u8, connection.RemoteIpAddress);
+        PairNumber(ref table, "REMOTE_PORT"u8, connection.RemotePort);
+        Pair(ref table, "HTTP_X_REQUEST_ID"u8, requestId);
+        if (!body.IsEmpty)
+        {
+            PairNumber(ref table, "CONTENT_LENGTH"u8, body.Length);
+        }
+
+        foreach (var header in headers)
+        {
+            var name = header.Key;
+            if (name.Contains('_', StringComparison.Ordinal) || name.Length == 0 || name[0] == ':')
+            {
+                // Content_Length must not pose as Content-Length: CGI names cannot tell them apart.
+                continue;
+            }
+
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("X-Request-ID", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                table.Write("CONTENT_TYPE"u8);
+            }
+            else
+            {
+                WriteCgiName(ref table, name);
+            }
+
+            WriteJoined(ref table, header.Value, name.Equals("Cookie", StringComparison.OrdinalIgnoreCase) ? "; " : ",");
+        }
+
+        var tableLength = table.Complete();
+        var bodyStart = payload[(4 + tableLength)..];
+        int bodyLength;
+        if (body.SpoolPath is not null)
+        {
+            bodyLength = Encoding.UTF8.GetBytes(body.SpoolPath, bodyStart);
+        }
+        else
+        {
+            body.Inline.CopyTo(bodyStart);
+            bodyLength = body.Inline.Length;
+        }
+
+        var payloadLength = 4 + tableLength + bodyLength;
+        Frame.WriteHeader(destination, FrameType.Request, payloadLength);
+        return Frame.HeaderSize + payloadLength;
+    }
+
+    /// <summary>Splits a request target into its path and query; absolute-form targets lose their scheme and authority.</summary>
+    internal static void SplitTarget(string rawTarget, out ReadOnlySpan<char> path, out ReadOnlySpan<char> query)
+    {
+        var target = rawTarget.AsSpan();
+        if (target.Length > 0 && target[0] != '/' && target.IndexOf("://", StringComparison.Ordinal) is var scheme and >= 0)
+        {
+            var rest = target[(scheme + 3)..];
+            var slash = rest.IndexOfAny('/', '?');
+            target = slash < 0 ? "/" : rest[slash..];
+        }
+
+        var mark = target.IndexOf('?');
+        path = mark < 0 ? target : target[..mark];
+        query = mark < 0 ? [] : target[(mark + 1)..];
+    }
+
+    /// <summary>Percent-decodes <paramref name="path"/> into bytes; malformed escapes stay as they are.</summary>
+    internal static int PercentDecode(ReadOnlySpan<char> path, Span<byte> destination)
+    {
+        var written = 0;
+        for (var i = 0; i < path.Length; i++)
+        {
+            var c = path[i];
+            if (c == '%' && i + 2 < path.Length && IsHex(path[i + 1]) && IsHex(path[i + 2]))
+            {
+                destination[written++] = (byte)((HexValue(path[i + 1]) << 4) | HexValue(path[i + 2]));
+                i += 2;
+            }
+            else
+            {
+                destination[written++] = (byte)c;
+            }
+        }
+
+        return written;
+    }
+
+    private static void WritePathInfo(ref StringTableWriter table, ReadOnlySpan<char> path, string scriptName)
+    {
+        table.Write("PATH_INFO"u8);
+        var pathInfo = table.Free;
+        var length = PercentDecode(path, pathInfo);
+        var prefix = scriptName.Length > 0 && StartsWithSegment(pathInfo[..length], scriptName) ? scriptName.Length : 0;
+        if (prefix > 0)
+        {
+            pathInfo[prefix..length].CopyTo(pathInfo);
+        }
+
+        table.Commit(length - prefix);
+        Pair(ref table, "SCRIPT_NAME"u8, prefix > 0 ? scriptName : "");
+    }
+
+    private static bool StartsWithSegment(ReadOnlySpan<byte> path, string prefix)
+    {
+        if (path.Length < prefix.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < prefix.Length; i++)
+        {
+            if (path[i] != prefix[i])
+            {
+                return false;
+            }
+        }
+
+        return path.Length == prefix.Length || path[prefix.Length] == '/';
+    }
+
+    private static void WriteCgiName(ref StringTableWriter table, string name)
+    {
+        var free = table.Free;
+        "HTTP_"u8.CopyTo(free);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            free[5 + i] = c == '-' ? (byte)'_' : (byte)char.ToUpperInvariant(c);
+        }
+
+        table.Commit(5 + name.Length);
+    }
+
+    private static void WriteJoined(ref StringTableWriter table, Microsoft.Extensions.Primitives.StringValues values, string separator)
+    {
+        var free = table.Free;
+        var written = 0;
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (i > 0)
+            {
+                written += Encoding.Latin1.GetBytes(separator, free[written..]);
+            }
+
+            written += Encoding.Latin1.GetBytes(values[i] ?? "", free[written..]);
+        }
+
+        table.Commit(written);
+    }
+
+    private static void Pair(ref StringTableWriter table, ReadOnlySpan<byte> key, ReadOnlySpan<char> value)
+    {
+        table.Write(key);
+        table.Commit(Encoding.Latin1.GetBytes(value, table.Free));
+    }
+
+    private static void PairNumber(ref StringTableWriter table, ReadOnlySpan<byte> key, long value)
+    {
+        table.Write(key);
+        value.TryFormat(table.Free, out var written, default, System.Globalization.CultureInfo.InvariantCulture);
+        table.Commit(written);
+    }
+
+    private static void PairAddress(ref StringTableWriter table, ReadOnlySpan<byte> key, IPAddress? address)
+    {
+        table.Write(key);
+        if (address is null)
+        {
+            table.Commit(0);
+            return;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        address.TryFormat(table.Free, out var written);
+        table.Commit(written);
+    }
+
+    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Tapster.Configuration;
+using Tapster.Telemetry;
+using Tapster.Workers;
+
+namespace Tapster.Edge;
+
+/// <summary>
+/// Every request's path through Tapster: request id, the whole body read (413 past the limit), a slot
+/// from the dispatcher (503 when the queue is full or too slow), the exchange with the worker, the
+/// mapping of every failure to its status, and the access log line.
+/// </summary>
+internal sealed partial class RequestHandler(
+    ServeSettings settings, Dispatcher dispatcher, Supervisor supervisor, AccessLog accessLog, ILogger<RequestHandler> logger)
+{
+    /// <summary>Retry-After on 503: long enough for a queue to drain, short enough for a retry to matter.</summary>
+    private const string RetryAfterSeconds = "1";
+
+    private readonly long _timeoutTicks = (long)(settings.Timeout.TotalSeconds * Stopwatch.Frequency);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var requestId = RequestIds.FromClientOrNew(context.Request.Headers["X-Request-ID"]);
+        context.Response.Headers["X-Request-ID"] = requestId;
+        var queuedFor = 0.0;
+        var workerPid = 0;
+        long bytes = 0;
+        try
+        {
+            using var body = await ReadBodyAsync(context).ConfigureAwait(false);
+            if (body is null)
+            {
+                await RespondAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large\n").ConfigureAwait(false);
+                return;
+            }
+
+            var acquired = await dispatcher.AcquireAsync(context.RequestAborted).ConfigureAwait(false);
+            queuedFor = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (acquired.Slot is not { } slot)
+            {
+                await RefuseAsync(context, acquired.Failure).ConfigureAwait(false);
+                return;
+            }
+
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client left while queued: the app never sees the request.
+                dispatcher.Release(slot);
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                return;
+            }
+
+            workerPid = slot.Worker.Pid;
+            var exchange = new WorkerExchange(slot, context);
+            ExchangeOutcome outcome;
+            try
+            {
+                var frame = slot.SendBuffer(RequestFrameWriter.MaxSize(context, requestId, settings.ScriptName, body));
+                var length = RequestFrameWriter.Write(frame, context, requestId, settings.ScriptName, body);
+                slot.Deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
+                outcome = await exchange.RunAsync(frame.AsMemory(0, length)).ConfigureAwait(false);
+            }
+            finally
+            {
+                dispatcher.Release(slot);
+                supervisor.RequestFinished(slot.Worker);
+            }
+
+            bytes = exchange.BytesSent;
+            await CompleteAsync(context, exchange, outcome, slot).ConfigureAwait(false);
+            bytes = Math.Max(bytes, exchange.BytesSent);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException
+            || e is BadHttpRequestException)
+        {
+            context.Response.StatusCode = e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status499ClientClosedRequest;
+        }
+        finally
+        {
+            accessLog.Write(new AccessEntry(
+                requestId, context.Request.Method, context.Request.Path.Value ?? "", context.Request.Protocol,
+                context.Response.StatusCode, bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, queuedFor,
+                workerPid, context.Connection.RemoteIpAddress?.ToString()));
+        }
+    }
+
+    private async ValueTask<RequestBody?> ReadBodyAsync(HttpContext context)
+    {
+        try
+        {
+            return await RequestBody.ReadAsync(context, settings.MaxBodySize, settings.SpoolThreshold, supervisor.RuntimeDirectory)
+                .ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+    }
+
+    private async Task CompleteAsync(HttpContext context, WorkerExchange exchange, ExchangeOutcome outcome, WorkerSlot slot)
+    {
+        switch (outcome)
+        {
+            case ExchangeOutcome.Completed when exchange.PendingFile is { } file:
+                using (file.Handle)
+                {
+                    await SendFileAsync(context, file).ConfigureAwait(false);
+                }
+
+                break;
+            case ExchangeOutcome.Completed:
+                break;
+            case ExchangeOutcome.ClientGone:
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                break;
+            case ExchangeOutcome.LengthMismatch:
+                LogLengthMismatch(logger, context.Request.Path.Value);
+                context.Abort();
+                break;
+            case ExchangeOutcome.AppFailedMidResponse:
+                context.Abort();
+                break;
+            case ExchangeOutcome.InvalidResponse:
+                LogInvalidResponse(logger, context.Request.Path.Value, exchange.AppError ?? "");
+                await FailAsync(context, StatusCodes.Status500InternalServerError, "Internal Server Error\n").ConfigureAwait(false);
+                break;
+            case ExchangeOutcome.TimedOut:
+                await FailAsync(context, StatusCodes.Status504GatewayTimeout, "Gateway Timeout: the app took too long\n").ConfigureAwait(false);
+                break;
+            case ExchangeOutcome.WorkerDied:
+            case ExchangeOutcome.ProtocolViolation:
+                supervisor.ReportBroken(slot.Worker, exchange.AppError ?? "it died during a request");
+                await FailAsync(context, StatusCodes.Status502BadGateway, "Bad Gateway: the app's worker died\n").ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private static async Task SendFileAsync(HttpContext context, (Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long Offset, long Count) file)
+    {
+        var length = RandomAccess.GetLength(file.Handle);
+        var remaining = file.Count < 0 ? length - file.Offset : Math.Min(file.Count, length - file.Offset);
+        if (context.Response.ContentLength is null)
+        {
+            context.Response.ContentLength = remaining;
+        }
+
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+
+        var offset = file.Offset;
+        var writer = context.Response.BodyWriter;
+        while (remaining > 0)
+        {
+            var memory = writer.GetMemory(64 * 1024);
+            var read = await RandomAccess.ReadAsync(file.Handle, memory[..(int)Math.Min(memory.Length, remaining)], offset, context.RequestAborted).ConfigureAwait(false);
+            if (read == 0)
+            {
+                // The file shrank under us: a short response must not pass for a whole one.
+                context.Abort();
+                return;
+            }
+
+            writer.Advance(read);
+            offset += read;
+            remaining -= read;
+            await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Answers with an error status when nothing was sent yet, else cuts the connection.</summary>
+    private static Task FailAsync(HttpContext context, int status, string message)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        context.Response.Clear();
+        return RespondAsync(context, status, message);
+    }
+
+    private static Task RefuseAsync(HttpContext context, AcquireFailure failure)
+    {
+        if (failure == AcquireFailure.ClientGone)
+        {
+            context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+            return Task.CompletedTask;
+        }
+
+        context.Response.Headers.RetryAfter = RetryAfterSeconds;
+        var message = failure == AcquireFailure.ShuttingDown ? "Service Unavailable: shutting down\n" : "Service Unavailable: all workers are busy\n";
+        return RespondAsync(context, StatusCodes.Status503ServiceUnavailable, message);
+    }
+
+    private static Task RespondAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(message);
+    }
+
+    [LoggerMessage(EventId = 200, EventName = "response.invalid", Level = LogLevel.Error, Message = "The app's response to {Path} was refused: {Reason}")]
+    private static partial void LogInvalidResponse(ILogger logger, string? path, string reason);
+
+    [LoggerMessage(EventId = 201, EventName = "response.length_mismatch", Level = LogLevel.Error, Message = "The app's body for {Path} did not match its Content-Length; connection closed")]
+    private static partial void LogLengthMismatch(ILogger logger, string? path);
+}

@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Primitives;
+
+namespace Tapster.Edge;
+
+/// <summary>
+/// The request id: the client's X-Request-ID when it is a sane token (so ids flow through a chain of
+/// services), else a fresh random one. Anything else a client sends there could forge log lines.
+/// </summary>
+internal static class RequestIds
+{
+    private const int MaxLength = 128;
+
+    public static string FromClientOrNew(StringValues fromClient)
+    {
+        if (fromClient.Count == 1 && fromClient[0] is { Length: > 0 and <= MaxLength } id && IsSafe(id))
+        {
+            return id;
+        }
+
+        Span<byte> random = stackalloc byte[16];
+        RandomNumberGenerator.Fill(random);
+        return Convert.ToHexStringLower(random);
+    }
+
+    private static bool IsSafe(string id)
+    {
+        foreach (var c in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '+' or '/' or '='))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,150 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tapster.Configuration;
+using Tapster.Telemetry;
+using Tapster.Workers;
+
+namespace Tapster.Edge;
+
+/// <summary>
+/// Runs <c>tapster serve</c>: resolves the app and its interpreter, boots the worker pool (exiting with
+/// the Python traceback when the app cannot load), then puts Kestrel in front of it until SIGTERM or
+/// SIGINT, and drains: in-flight requests finish within the graceful timeout, then the workers stop.
+/// </summary>
+internal static partial class ServerHost
+{
+    public static async Task<int> RunAsync(ServeSettings settings, TextWriter errors)
+    {
+        var workingDirectory = settings.Chdir is null ? Environment.CurrentDirectory : Path.GetFullPath(settings.Chdir);
+        if (!Directory.Exists(workingDirectory))
+        {
+            return Fail(errors, $"--chdir '{settings.Chdir}' is not a directory", BootFailure.SpecExitCode);
+        }
+
+        AppSpec app;
+        IReadOnlyList<string> pythons;
+        var endPoints = new List<IPEndPoint>();
+        try
+        {
+            app = AppSpec.Parse(settings.App, workingDirectory);
+            pythons = PythonLocator.Candidates(settings.Python, app.Directory, workingDirectory);
+        }
+        catch (AppSpecException e)
+        {
+            return Fail(errors, e.Message, BootFailure.SpecExitCode);
+        }
+
+        foreach (var bind in settings.Bind)
+        {
+            if (!BindAddress.TryParse(bind, out var endPoint, out var error))
+            {
+                return Fail(errors, error!, BootFailure.SpecExitCode);
+            }
+
+            endPoints.Add(endPoint!);
+        }
+
+        await using var sink = LogSink.ForStandardOutput();
+        using var loggerFactory = LoggerFactory.Create(logging =>
+        {
+            logging.ClearProviders();
+            logging.AddProvider(new SinkLoggerProvider(sink, LogLevel.Information));
+            logging.AddFilter("Microsoft", LogLevel.Warning);
+        });
+        var logger = loggerFactory.CreateLogger("Tapster");
+        var dispatcher = new Dispatcher(settings.QueueSize, settings.QueueTimeout, TimeProvider.System);
+        await using var supervisor = new Supervisor(settings, app, pythons, dispatcher, new AppOutput(sink),
+            loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
+
+        var failure = await BootAsync(supervisor).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            if (failure.Traceback is { Length: > 0 } traceback)
+            {
+                await errors.WriteLineAsync(traceback.TrimEnd()).ConfigureAwait(false);
+            }
+
+            return Fail(errors, failure.Summary, failure.ExitCode);
+        }
+
+        var web = BuildWebApplication(settings, endPoints, loggerFactory);
+        var handler = new RequestHandler(settings, dispatcher, supervisor, new AccessLog(sink), loggerFactory.CreateLogger<RequestHandler>());
+        web.Run(handler.HandleAsync);
+        try
+        {
+            await web.StartAsync().ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            await supervisor.StopAsync().ConfigureAwait(false);
+            return Fail(errors, $"cannot listen: {e.Message}", BootFailure.SpecExitCode);
+        }
+
+        var listening = string.Join(", ", settings.Bind);
+        LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
+        await web.WaitForShutdownAsync().ConfigureAwait(false);
+        LogStopping(logger);
+        await supervisor.StopAsync().ConfigureAwait(false);
+        await web.DisposeAsync().ConfigureAwait(false);
+        LogStopped(logger);
+        return 0;
+    }
+
+    /// <summary>Boots the pool; SIGTERM or SIGINT while the app is still importing stops it cleanly.</summary>
+    private static async Task<BootFailure?> BootAsync(Supervisor supervisor)
+    {
+        var interrupted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; interrupted.TrySetResult(); });
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; interrupted.TrySetResult(); });
+        var boot = supervisor.StartAsync();
+        if (await Task.WhenAny(boot, interrupted.Task).ConfigureAwait(false) == boot)
+        {
+            return await boot.ConfigureAwait(false);
+        }
+
+        return new BootFailure("interrupted while the app was loading", null, 130);
+    }
+
+    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, ILoggerFactory loggerFactory)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "tapster" });
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.GracefulTimeout);
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = settings.MaxBodySize;
+            // PEP 3333: header bytes reach the app as latin-1, one char per byte, whatever they are.
+            kestrel.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
+            kestrel.ResponseHeaderEncodingSelector = _ => Encoding.Latin1;
+            foreach (var endPoint in endPoints)
+            {
+                // HTTP/1.1, and HTTP/2 for clients that speak it with prior knowledge (h2c).
+                kestrel.Listen(endPoint, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            }
+        });
+        return builder.Build();
+    }
+
+    private static int Fail(TextWriter errors, string message, int exitCode)
+    {
+        errors.WriteLine($"tapster: error: {message}");
+        return exitCode;
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "server.listening", Level = LogLevel.Information, Message = "Tapster listening on {Bind} with {Workers} workers x {Threads} threads (python {Python})")]
+    private static partial void LogListening(ILogger logger, string bind, int workers, int threads, string python);
+
+    [LoggerMessage(EventId = 2, EventName = "server.stopping", Level = LogLevel.Information, Message = "Stopping: finishing requests in flight")]
+    private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(EventId = 3, EventName = "server.stopped", Level = LogLevel.Information, Message = "Stopped")]
+    private static partial void LogStopped(ILogger logger);
+}

@@ -1,0 +1,318 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Win32.SafeHandles;
+using Tapster.Workers;
+using Tapster.Workers.Protocol;
+
+namespace Tapster.Edge;
+
+/// <summary>
+/// Runs one request on one worker slot: sends REQUEST, then turns START, BODY, FILE and END into the
+/// client's response as they arrive, flushing each chunk so streams reach the client live. Everything
+/// that can go wrong is an <see cref="ExchangeOutcome"/>, mapped to a status in one place by the caller.
+/// </summary>
+internal sealed class WorkerExchange
+{
+    /// <summary>Hop-by-hop headers (RFC 9110 7.6.1) are the server's business; PEP 3333 forbids them to apps.</summary>
+    private static readonly string[] HopByHop =
+        ["Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade"];
+
+    /// <summary>Header names apps send on nearly every response: reused instead of allocated.</summary>
+    private static readonly string[] CommonNames =
+        ["Content-Type", "Set-Cookie", "Location", "Cache-Control", "Vary", "ETag", "Last-Modified", "Expires", "Content-Disposition", "Content-Encoding", "X-Content-Type-Options", "X-Frame-Options"];
+
+    private readonly WorkerSlot _slot;
+    private readonly HttpContext _context;
+    private readonly bool _isHead;
+    private long? _declaredLength;
+    private bool _clientGone;
+    private bool _cancelSent;
+
+    public WorkerExchange(WorkerSlot slot, HttpContext context)
+    {
+        _slot = slot;
+        _context = context;
+        _isHead = HttpMethods.IsHead(context.Request.Method);
+    }
+
+    public long BytesSent { get; private set; }
+
+    public bool Started { get; private set; }
+
+    /// <summary>The response is a range of a worker's file, to be sent after the slot is free again.</summary>
+    public (SafeFileHandle Handle, long Offset, long Count)? PendingFile { get; private set; }
+
+    /// <summary>Why the app's response was refused (bad status or header); null when it was fine.</summary>
+    public string? AppError { get; private set; }
+
+    public async Task<ExchangeOutcome> RunAsync(ReadOnlyMemory<byte> requestFrame)
+    {
+        var connection = _slot.Connection;
+        try
+        {
+            await connection.SendAsync(requestFrame).ConfigureAwait(false);
+            while (true)
+            {
+                if (!await connection.ReadAsync().ConfigureAwait(false))
+                {
+                    return _slot.TimedOut ? ExchangeOutcome.TimedOut : ExchangeOutcome.WorkerDied;
+                }
+
+                var payload = connection.CurrentPayload;
+                switch (connection.Current.Type)
+                {
+                    case FrameType.Start when !Started && AppError is null:
+                        ApplyStart(payload.Span);
+                        break;
+                    case FrameType.Body when AppError is null && Started:
+                        await WriteBodyAsync(payload).ConfigureAwait(false);
+                        break;
+                    case FrameType.Body:
+                        break;
+                    case FrameType.File when Started && PendingFile is null:
+                        await OpenFileAsync(Messages.ReadFile(payload.Span)).ConfigureAwait(false);
+                        break;
+                    case FrameType.End:
+                        return Finish(Messages.ReadEnd(payload.Span));
+                    default:
+                        throw new ProtocolException($"unexpected {connection.Current.Type} in a response");
+                }
+            }
+        }
+        catch (ProtocolException e)
+        {
+            AppError = e.Message;
+            return ExchangeOutcome.ProtocolViolation;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return _slot.TimedOut ? ExchangeOutcome.TimedOut : ExchangeOutcome.WorkerDied;
+        }
+    }
+
+    private ExchangeOutcome Finish(EndOutcome end)
+    {
+        if (end == EndOutcome.FailedAfterStart)
+        {
+            return ExchangeOutcome.AppFailedMidResponse;
+        }
+
+        if (AppError is not null)
+        {
+            return ExchangeOutcome.InvalidResponse;
+        }
+
+        if (_clientGone)
+        {
+            return ExchangeOutcome.ClientGone;
+        }
+
+        if (!Started)
+        {
+            throw new ProtocolException("END before START");
+        }
+
+        if (!_isHead && PendingFile is null && _declaredLength is { } declared && declared != BytesSent)
+        {
+            return ExchangeOutcome.LengthMismatch;
+        }
+
+        return ExchangeOutcome.Completed;
+    }
+
+    private void ApplyStart(ReadOnlySpan<byte> payload)
+    {
+        var table = new StringTableReader(payload, out _);
+        if (table.Count % 2 != 1 || !table.TryRead(out var status))
+        {
+            throw new ProtocolException("START must hold a status and name/value pairs");
+        }
+
+        if (!TryParseStatus(status, out var code))
+        {
+            AppError = $"invalid status line '{Encoding.Latin1.GetString(status)}'";
+            return;
+        }
+
+        var response = _context.Response;
+        response.StatusCode = code;
+        var reason = status[4..];
+        if (!Ascii.Equals(reason, ReasonPhrases.GetReasonPhrase(code)))
+        {
+            _context.Features.GetRequiredFeature<IHttpResponseFeature>().ReasonPhrase = Encoding.Latin1.GetString(reason);
+        }
+
+        while (table.TryRead(out var name) && table.TryRead(out var value))
+        {
+            if (!IsToken(name) || value.IndexOfAny((byte)'\r', (byte)'\n', (byte)0) >= 0)
+            {
+                AppError = $"invalid header '{Encoding.Latin1.GetString(name)}'";
+                return;
+            }
+
+            if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+            {
+                if (!Utf8Parser.TryParse(value, out long length, out var used) || used != value.Length || length < 0)
+                {
+                    AppError = "invalid Content-Length from the app";
+                    return;
+                }
+
+                _declaredLength = length;
+                response.ContentLength = length;
+                continue;
+            }
+
+            var headerName = NameOf(name);
+            if (Array.Exists(HopByHop, h => h.Equals(headerName, StringComparison.OrdinalIgnoreCase)))
+            {
+                AppError = $"hop-by-hop header '{headerName}' from the app (PEP 3333 forbids it)";
+                return;
+            }
+
+            response.Headers.Append(headerName, Encoding.Latin1.GetString(value));
+        }
+
+        Started = true;
+    }
+
+    private async ValueTask WriteBodyAsync(ReadOnlyMemory<byte> chunk)
+    {
+        if (_isHead || _clientGone)
+        {
+            return;
+        }
+
+        if (_declaredLength is { } declared && BytesSent + chunk.Length > declared)
+        {
+            // Never more than the app promised: the extra bytes would be read as the next response.
+            chunk = chunk[..(int)Math.Max(0, declared - BytesSent)];
+            BytesSent = declared + 1;
+            await CancelAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            BytesSent += chunk.Length;
+        }
+
+        var writer = _context.Response.BodyWriter;
+        writer.Write(chunk.Span);
+        if (_slot.Connection.HasBufferedFrame)
+        {
+            return;
+        }
+
+        try
+        {
+            var flushed = await writer.FlushAsync(_context.RequestAborted).ConfigureAwait(false);
+            if (flushed.IsCanceled || flushed.IsCompleted)
+            {
+                await ClientLeftAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionAbortedException)
+        {
+            await ClientLeftAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask ClientLeftAsync()
+    {
+        _clientGone = true;
+        await CancelAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask CancelAsync()
+    {
+        if (_cancelSent)
+        {
+            return;
+        }
+
+        _cancelSent = true;
+        var cancel = new byte[Frame.HeaderSize];
+        Messages.WriteEmpty(cancel, FrameType.Cancel);
+        await _slot.Connection.SendAsync(cancel).ConfigureAwait(false);
+    }
+
+    private async ValueTask OpenFileAsync(FileBody file)
+    {
+        var ack = new byte[Frame.HeaderSize + 1];
+        try
+        {
+            // The worker's descriptor, reopened through /proc: no bytes of the file cross the pipe.
+            var handle = File.OpenHandle($"/proc/{_slot.Worker.Pid}/fd/{file.Fd}", FileMode.Open, FileAccess.Read);
+            PendingFile = (handle, file.Offset, file.Count);
+            Messages.WriteFileOpened(ack, ok: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            AppError = $"cannot open the app's file: {e.Message}";
+            Messages.WriteFileOpened(ack, ok: false);
+        }
+
+        await _slot.Connection.SendAsync(ack).ConfigureAwait(false);
+    }
+
+    private static bool TryParseStatus(ReadOnlySpan<byte> status, out int code)
+    {
+        code = 0;
+        if (status.Length < 4 || status[3] != (byte)' ' || !Utf8Parser.TryParse(status[..3], out code, out var used) || used != 3)
+        {
+            return false;
+        }
+
+        return code is >= 100 and <= 999 && status[4..].IndexOfAny((byte)'\r', (byte)'\n', (byte)0) < 0;
+    }
+
+    private static bool IsToken(ReadOnlySpan<byte> name)
+    {
+        if (name.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (var b in name)
+        {
+            // RFC 9110 5.6.2 tchar.
+            var ok = char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~"u8.Contains(b);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string NameOf(ReadOnlySpan<byte> name)
+    {
+        foreach (var common in CommonNames)
+        {
+            if (Ascii.EqualsIgnoreCase(name, common))
+            {
+                return common;
+            }
+        }
+
+        return Encoding.ASCII.GetString(name);
+    }
+}
+
+internal enum ExchangeOutcome
+{
+    Completed,
+    ClientGone,
+    InvalidResponse,
+    AppFailedMidResponse,
+    LengthMismatch,
+    WorkerDied,
+    TimedOut,
+    ProtocolViolation,
+}

@@ -1,0 +1,105 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Tapster.Telemetry;
+
+/// <summary>
+/// Tapster's own events through <see cref="ILogger"/> into the <see cref="LogSink"/>: one JSON object
+/// per line (the structured fields of the message as properties), or a readable line on a terminal.
+/// </summary>
+internal sealed class SinkLoggerProvider(LogSink sink, LogLevel minimumLevel) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new SinkLogger(sink, categoryName, minimumLevel);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class SinkLogger(LogSink sink, string category, LogLevel minimumLevel) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimumLevel && logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            var message = formatter(state, exception);
+            if (sink.IsTerminal)
+            {
+                var text = new StringBuilder()
+                    .Append(DateTime.Now.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture))
+                    .Append(' ').Append(LevelName(logLevel).ToUpperInvariant().PadRight(5)).Append(' ')
+                    .Append(TerminalText.Sanitize(message));
+                if (exception is not null)
+                {
+                    text.Append('\n').Append(exception);
+                }
+
+                sink.WriteLine(Encoding.UTF8.GetBytes(text.ToString()));
+                return;
+            }
+
+            var json = LineFormatter.BeginJson(out var buffer, LevelName(logLevel), eventId.Name ?? category);
+            json.WriteString("category"u8, category);
+            json.WriteString("message"u8, message);
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> fields)
+            {
+                foreach (var (key, value) in fields)
+                {
+                    if (key != "{OriginalFormat}")
+                    {
+                        WriteField(json, key, value);
+                    }
+                }
+            }
+
+            if (exception is not null)
+            {
+                json.WriteString("exception"u8, exception.ToString());
+            }
+
+            LineFormatter.EndJson(json, sink, buffer);
+        }
+
+        private static void WriteField(System.Text.Json.Utf8JsonWriter json, string key, object? value)
+        {
+            switch (value)
+            {
+                case null:
+                    json.WriteNull(key);
+                    break;
+                case int i:
+                    json.WriteNumber(key, i);
+                    break;
+                case long l:
+                    json.WriteNumber(key, l);
+                    break;
+                case double d:
+                    json.WriteNumber(key, d);
+                    break;
+                case bool b:
+                    json.WriteBoolean(key, b);
+                    break;
+                default:
+                    json.WriteString(key, value.ToString());
+                    break;
+            }
+        }
+
+        private static string LevelName(LogLevel level) => level switch
+        {
+            LogLevel.Trace => "trace",
+            LogLevel.Debug => "debug",
+            LogLevel.Information => "info",
+            LogLevel.Warning => "warn",
+            LogLevel.Error => "error",
+            _ => "fatal",
+        };
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+
+namespace Tapster.Workers;
+
+/// <summary>
+/// Where the WSGI callable lives: a directory for sys.path[0], a module, and a callable expression
+/// (<c>app</c>, <c>create_app()</c>, or empty to let the bridge try app, application, create_app()).
+/// </summary>
+internal sealed partial record AppSpec(string Directory, string Module, string Callable)
+{
+    /// <summary>Files looked for, in order, when APP is a directory (Gunicorn and Flask conventions).</summary>
+    private static readonly string[] DirectoryEntryPoints = ["wsgi.py", "app.py"];
+
+    public override string ToString() => Callable.Length == 0 ? Module : $"{Module}:{Callable}";
+
+    /// <summary>Resolves the APP argument against <paramref name="baseDirectory"/>.</summary>
+    /// <exception cref="AppSpecException">APP names nothing that can be served; the message says why.</exception>
+    public static AppSpec Parse(string app, string baseDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(app))
+        {
+            app = ".";
+        }
+
+        var asPath = Path.GetFullPath(app, baseDirectory);
+        if (System.IO.Directory.Exists(asPath))
+        {
+            foreach (var entry in DirectoryEntryPoints)
+            {
+                if (File.Exists(Path.Combine(asPath, entry)))
+                {
+                    return new AppSpec(asPath, Path.GetFileNameWithoutExtension(entry), "");
+                }
+            }
+
+            throw new AppSpecException($"directory '{asPath}' has no wsgi.py or app.py to serve");
+        }
+
+        if (app.EndsWith(".py", StringComparison.Ordinal))
+        {
+            if (!File.Exists(asPath))
+            {
+                throw new AppSpecException($"file '{asPath}' does not exist");
+            }
+
+            var module = Path.GetFileNameWithoutExtension(asPath);
+            if (!ModulePattern().IsMatch(module))
+            {
+                throw new AppSpecException($"'{Path.GetFileName(asPath)}' is not importable: '{module}' is not a Python module name");
+            }
+
+            return new AppSpec(Path.GetDirectoryName(asPath)!, module, "");
+        }
+
+        var colon = app.IndexOf(':', StringComparison.Ordinal);
+        var moduleName = colon < 0 ? app : app[..colon];
+        var callable = colon < 0 ? "" : app[(colon + 1)..];
+        if (!ModulePattern().IsMatch(moduleName))
+        {
+            throw new AppSpecException($"'{app}' is not module:callable, a .py file or a directory ('{moduleName}' is not a module name)");
+        }
+
+        if (colon >= 0 && !CallablePattern().IsMatch(callable))
+        {
+            throw new AppSpecException($"'{callable}' in '{app}' is not a callable name: use 'name' or 'factory()'");
+        }
+
+        return new AppSpec(baseDirectory, moduleName, callable);
+    }
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")]
+    private static partial Regex ModulePattern();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\(\))?$")]
+    private static partial Regex CallablePattern();
+}
+
+/// <summary>The APP argument names nothing servable; the message is the one line the user sees.</summary>
+internal sealed class AppSpecException : Exception
+{
+    public AppSpecException(string message)
+        : base(message)
+    {
+    }
+
+    public AppSpecException()
+    {
+    }
+
+    public AppSpecException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,66 @@
+using System.Buffers.Binary;
+
+namespace Tapster.Workers.Protocol;
+
+internal enum PeerRole : byte
+{
+    Zygote = 0,
+    WorkerControl = 1,
+    WorkerSlot = 2,
+}
+
+/// <summary>
+/// HELLO, the first frame on every connection (44 bytes):
+/// <c>"TPST", version u16, role u8, 0 u8, worker id u32, pid u32, slot u16, 0 u16, stdout fd i32,
+/// stderr fd i32, token[16]</c>.
+/// </summary>
+internal readonly record struct Hello(
+    PeerRole Role, uint WorkerId, int Pid, ushort SlotIndex, int StdoutFd, int StderrFd, byte[] Token)
+{
+    public const int Size = 44;
+    public const int TokenSize = 16;
+
+    public static Hello Parse(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != Size || !payload[..4].SequenceEqual(Frame.Magic))
+        {
+            throw new ProtocolException("HELLO has the wrong size or magic");
+        }
+
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(payload[4..]);
+        if (version != Frame.Version)
+        {
+            throw new ProtocolException($"worker speaks protocol version {version}, Tapster speaks {Frame.Version}");
+        }
+
+        var role = (PeerRole)payload[6];
+        if (!Enum.IsDefined(role))
+        {
+            throw new ProtocolException($"HELLO names unknown role {payload[6]}");
+        }
+
+        return new Hello(
+            role,
+            BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]),
+            BinaryPrimitives.ReadInt32LittleEndian(payload[12..]),
+            BinaryPrimitives.ReadUInt16LittleEndian(payload[16..]),
+            BinaryPrimitives.ReadInt32LittleEndian(payload[20..]),
+            BinaryPrimitives.ReadInt32LittleEndian(payload[24..]),
+            payload.Slice(28, TokenSize).ToArray());
+    }
+
+    public void WriteTo(Span<byte> payload)
+    {
+        Frame.Magic.CopyTo(payload);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload[4..], Frame.Version);
+        payload[6] = (byte)Role;
+        payload[7] = 0;
+        BinaryPrimitives.WriteUInt32LittleEndian(payload[8..], WorkerId);
+        BinaryPrimitives.WriteInt32LittleEndian(payload[12..], Pid);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload[16..], SlotIndex);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload[18..], 0);
+        BinaryPrimitives.WriteInt32LittleEndian(payload[20..], StdoutFd);
+        BinaryPrimitives.WriteInt32LittleEndian(payload[24..], StderrFd);
+        Token.CopyTo(payload[28..]);
+    }
+}

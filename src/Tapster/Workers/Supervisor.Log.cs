@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tapster.Workers;
+
+internal sealed partial class Supervisor
+{
+    [LoggerMessage(EventId = 100, EventName = "supervisor.error", Level = LogLevel.Error, Message = "Supervisor failed handling {Event}")]
+    private static partial void LogSupervisorError(ILogger logger, string @event, Exception exception);
+
+    [LoggerMessage(EventId = 101, EventName = "zygote.starting", Level = LogLevel.Information, Message = "Starting Python {Python} (zygote pid {Pid})")]
+    private static partial void LogZygoteStarting(ILogger logger, string python, int pid);
+
+    [LoggerMessage(EventId = 102, EventName = "zygote.ready", Level = LogLevel.Information, Message = "Python {Python} loaded app {App} (preload {Preload})")]
+    private static partial void LogZygoteReady(ILogger logger, string python, string app, bool preload);
+
+    [LoggerMessage(EventId = 103, EventName = "zygote.lost", Level = LogLevel.Error, Message = "The zygote stopped ({Detail}); starting a new one")]
+    private static partial void LogZygoteLost(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 104, EventName = "python.fallback", Level = LogLevel.Warning, Message = "App import failed under {Failed}: {Reason}; trying {Next}")]
+    private static partial void LogTryingNextPython(ILogger logger, string failed, string reason, string next);
+
+    [LoggerMessage(EventId = 110, EventName = "worker.ready", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) ready with {Threads} threads")]
+    private static partial void LogWorkerReady(ILogger logger, uint workerId, int pid, int threads);
+
+    [LoggerMessage(EventId = 111, EventName = "worker.exited", Level = LogLevel.Debug, Message = "Worker {WorkerId} (pid {Pid}) exited: {Status}")]
+    private static partial void LogWorkerExited(ILogger logger, uint workerId, int pid, string status);
+
+    [LoggerMessage(EventId = 112, EventName = "worker.crashed", Level = LogLevel.Error, Message = "Worker {WorkerId} (pid {Pid}) died: {Reason}; replacing it")]
+    private static partial void LogWorkerCrashed(ILogger logger, uint workerId, int pid, string reason);
+
+    [LoggerMessage(EventId = 113, EventName = "worker.retired", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) retired after {Requests} requests")]
+    private static partial void LogWorkerRetired(ILogger logger, uint workerId, int pid, long requests);
+
+    [LoggerMessage(EventId = 114, EventName = "worker.recycling", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) reached {Requests} requests; recycling it gracefully")]
+    private static partial void LogRecycling(ILogger logger, uint workerId, int pid, long requests);
+
+    [LoggerMessage(EventId = 115, EventName = "worker.timeout", Level = LogLevel.Error, Message = "Worker {WorkerId} (pid {Pid}) overstayed the {TimeoutSeconds}s request timeout; logging its Python stack, then killing it")]
+    private static partial void LogRequestTimedOut(ILogger logger, uint workerId, int pid, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 116, EventName = "worker.boot_error", Level = LogLevel.Error, Message = "A worker could not load the app: {Reason}\n{Traceback}")]
+    private static partial void LogWorkerBootError(ILogger logger, string reason, string traceback);
+
+    [LoggerMessage(EventId = 117, EventName = "worker.output_unavailable", Level = LogLevel.Warning, Message = "Cannot capture {Stream} of worker {WorkerId}: {Reason}")]
+    private static partial void LogOutputUnavailable(ILogger logger, uint workerId, string stream, string reason);
+
+    [LoggerMessage(EventId = 118, EventName = "worker.protocol_violation", Level = LogLevel.Error, Message = "The {Peer} broke the worker protocol: {Reason}")]
+    private static partial void LogProtocolViolation(ILogger logger, string peer, string reason);
+}

@@ -1,0 +1,719 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Tapster.Configuration;
+using Tapster.Telemetry;
+using Tapster.Workers.Protocol;
+
+namespace Tapster.Workers;
+
+/// <summary>
+/// Keeps the worker pool alive: starts the zygote (trying the next interpreter when a dependency is
+/// missing), forks workers, admits their connections, replaces the ones that crash (with backoff) or
+/// overstay (after dumping their stack), recycles them after max requests, and stops them gracefully.
+/// All of its state is owned by one loop reading <see cref="SupervisorEvent"/>s; everyone else posts.
+/// </summary>
+internal sealed partial class Supervisor : IAsyncDisposable
+{
+    /// <summary>After SIGUSR1, how long a stuck worker gets to write its stack before SIGKILL.</summary>
+    private static readonly TimeSpan StackDumpGrace = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A worker that dies younger than this counts towards the crash backoff.</summary>
+    private static readonly TimeSpan CrashWindow = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan WatchdogPeriod = TimeSpan.FromMilliseconds(100);
+
+    private readonly ServeSettings _settings;
+    private readonly AppSpec _app;
+    private readonly IReadOnlyList<string> _pythons;
+    private readonly Dispatcher _dispatcher;
+    private readonly AppOutput _output;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Channel<SupervisorEvent> _events = Channel.CreateUnbounded<SupervisorEvent>(new() { SingleReader = true });
+    private readonly byte[] _token = RandomNumberGenerator.GetBytes(Hello.TokenSize);
+    private readonly Dictionary<uint, WorkerProcess> _workers = [];
+    private readonly TaskCompletionSource<BootFailure?> _boot = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _bridgeDirectory;
+    private readonly string _appName;
+    private WorkerListener? _listener;
+    private ITimer? _watchdog;
+    private Task? _loop;
+
+    private Process? _zygote;
+    private int _zygoteGeneration;
+    private FrameConnection? _zygoteConnection;
+    private bool _zygoteReady;
+    private int _pythonIndex;
+    private readonly List<string> _zygoteStderrTail = [];
+
+    private uint _nextWorkerId = 1;
+    private bool _everReady;
+    private bool _stopping;
+    private int _recentCrashes;
+    private long _spawnNotBefore;
+    private bool _spawnScheduled;
+
+    public Supervisor(ServeSettings settings, AppSpec app, IReadOnlyList<string> pythons, Dispatcher dispatcher,
+        AppOutput output, ILogger<Supervisor> logger, TimeProvider time)
+    {
+        _settings = settings;
+        _app = app;
+        _pythons = pythons;
+        _dispatcher = dispatcher;
+        _output = output;
+        _logger = logger;
+        _time = time;
+        _bridgeDirectory = Path.Combine(AppContext.BaseDirectory, "bridge");
+        _appName = app.ToString();
+        RuntimeDirectory = Directory.CreateTempSubdirectory("tapster-").FullName;
+        _dispatcher.WorkerDrained += worker => Post(new SupervisorEvent.Drained(worker));
+    }
+
+    /// <summary>A private directory (mode 0700) for the worker socket and spooled request bodies.</summary>
+    public string RuntimeDirectory { get; }
+
+    /// <summary>The interpreter the pool runs on (after any fallback).</summary>
+    public string Python => _pythons[_pythonIndex];
+
+    /// <summary>Starts the pool; completes once a worker is ready (null) or the app cannot boot.</summary>
+    public Task<BootFailure?> StartAsync()
+    {
+        _listener = new WorkerListener(Path.Combine(RuntimeDirectory, "workers.sock"), _token, Admit, _logger);
+        _loop = Task.Run(RunLoopAsync);
+        _watchdog = _time.CreateTimer(_ => Watch(), null, WatchdogPeriod, WatchdogPeriod);
+        Post(new SupervisorEvent.SpawnDue());
+        return _boot.Task;
+    }
+
+    /// <summary>An exchange found its worker broken (end of stream, bad frame): replace it.</summary>
+    public void ReportBroken(WorkerProcess worker, string reason) => Post(new SupervisorEvent.WorkerLost(worker, reason));
+
+    /// <summary>Counts a served request and starts recycling the worker at its threshold.</summary>
+    public void RequestFinished(WorkerProcess worker)
+    {
+        if (worker.CountRequest())
+        {
+            Post(new SupervisorEvent.Recycle(worker));
+        }
+    }
+
+    /// <summary>Stops every Python process: idle workers exit, the zygote last.</summary>
+    public async Task StopAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(new SupervisorEvent.Stop(done));
+        await done.Task.ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_loop is not null && !_stopping)
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+
+        if (_watchdog is not null)
+        {
+            await _watchdog.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _listener?.Dispose();
+        try
+        {
+            Directory.Delete(RuntimeDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A spool file still open elsewhere: the OS cleans the temp dir eventually.
+        }
+    }
+
+    private void Post(SupervisorEvent message) => _events.Writer.TryWrite(message);
+
+    private async Task RunLoopAsync()
+    {
+        await foreach (var message in _events.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                if (Handle(message))
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The loop root: one bad event must not leave the pool without an owner.
+                LogSupervisorError(_logger, message.GetType().Name, e);
+            }
+        }
+    }
+
+    /// <summary>Handles one event; true when the loop is done.</summary>
+    private bool Handle(SupervisorEvent message)
+    {
+        switch (message)
+        {
+            case SupervisorEvent.SpawnDue:
+                _spawnScheduled = false;
+                EnsureZygote();
+                SpawnWorkers();
+                break;
+            case SupervisorEvent.ZygoteConnected connected:
+                OnZygoteConnected(connected);
+                break;
+            case SupervisorEvent.ZygoteReady:
+                _zygoteReady = true;
+                LogZygoteReady(_logger, Python, _appName, _settings.Preload);
+                SpawnWorkers();
+                break;
+            case SupervisorEvent.ZygoteFailed failed:
+                OnBootError(failed.Error);
+                break;
+            case SupervisorEvent.ZygoteGone gone when gone.Generation == _zygoteGeneration:
+                OnZygoteGone(gone.Detail);
+                break;
+            case SupervisorEvent.Forked forked:
+                if (_workers.TryGetValue(forked.WorkerId, out var forkedWorker) && forkedWorker.Pid == 0)
+                {
+                    forkedWorker.Pid = forked.Pid;
+                }
+
+                break;
+            case SupervisorEvent.Exited exited:
+                OnExited(exited.Pid, exited.Status);
+                break;
+            case SupervisorEvent.ControlConnected control:
+                OnControlConnected(control.Hello, control.Connection);
+                break;
+            case SupervisorEvent.SlotConnected slot:
+                OnSlotConnected(slot.Hello, slot.Connection);
+                break;
+            case SupervisorEvent.WorkerFailedToBoot failedWorker:
+                if (_workers.TryGetValue(failedWorker.WorkerId, out var bootWorker))
+                {
+                    Bury(bootWorker);
+                }
+
+                OnBootError(failedWorker.Error);
+                break;
+            case SupervisorEvent.WorkerLost lost:
+                OnWorkerLost(lost.Worker, lost.Reason);
+                break;
+            case SupervisorEvent.TimedOut timedOut:
+                OnTimedOut(timedOut.Slot, timedOut.After);
+                break;
+            case SupervisorEvent.KillNow kill:
+                Signals.Send(kill.Worker.Pid, Signals.SigKill);
+                break;
+            case SupervisorEvent.Recycle recycle when recycle.Worker.State == WorkerState.Ready:
+                LogRecycling(_logger, recycle.Worker.Id, recycle.Worker.Pid, recycle.Worker.RequestsServed);
+                recycle.Worker.State = WorkerState.Draining;
+                _dispatcher.Remove(recycle.Worker);
+                SpawnWorkers();
+                break;
+            case SupervisorEvent.Drained drained:
+                // Closing the control connection asks the worker to exit once idle, which it now is.
+                drained.Worker.Control?.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+                break;
+            case SupervisorEvent.Stop stop:
+                StopEverything();
+                stop.Done.TrySetResult();
+                return true;
+        }
+
+        return false;
+    }
+
+    private bool Admit(Hello hello, FrameConnection connection)
+    {
+        switch (hello.Role)
+        {
+            case PeerRole.Zygote:
+                Post(new SupervisorEvent.ZygoteConnected(connection, hello.Pid));
+                break;
+            case PeerRole.WorkerControl:
+                // The worker closes its pipe ends right after WELCOME, so they are opened first.
+                OpenWorkerOutput(hello);
+                Post(new SupervisorEvent.ControlConnected(hello, connection));
+                break;
+            default:
+                Post(new SupervisorEvent.SlotConnected(hello, connection));
+                break;
+        }
+
+        Span<byte> welcome = stackalloc byte[Frame.HeaderSize + Messages.WelcomeSize];
+        Messages.WriteWelcome(welcome);
+        connection.Socket.Send(welcome);
+        return true;
+    }
+
+    private void OpenWorkerOutput(Hello hello)
+    {
+        foreach (var (fd, name) in new[] { (hello.StdoutFd, "stdout"), (hello.StderrFd, "stderr") })
+        {
+            if (fd < 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                var stream = new FileStream($"/proc/{hello.Pid}/fd/{fd}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+                _output.Capture(stream, "worker", hello.WorkerId, hello.Pid, name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogOutputUnavailable(_logger, hello.WorkerId, name, e.Message);
+            }
+        }
+    }
+
+    private void EnsureZygote()
+    {
+        if (_zygote is null && !_stopping)
+        {
+            StartZygote();
+        }
+    }
+
+    private void StartZygote()
+    {
+        _zygoteGeneration++;
+        _zygoteReady = false;
+        _zygoteStderrTail.Clear();
+        var generation = _zygoteGeneration;
+        var start = new ProcessStartInfo(Python)
+        {
+            WorkingDirectory = _app.Directory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("import sys,os;sys.path.append(os.environ.pop('TAPSTER_BRIDGE'));from tapster_bridge.zygote import main;main()");
+        start.Environment["TAPSTER_BRIDGE"] = _bridgeDirectory;
+        start.Environment["TAPSTER_SOCKET"] = _listener!.Path;
+        start.Environment["TAPSTER_TOKEN"] = Convert.ToHexStringLower(_token);
+        start.Environment["TAPSTER_APP_DIR"] = _app.Directory;
+        start.Environment["TAPSTER_APP_MODULE"] = _app.Module;
+        start.Environment["TAPSTER_APP_CALLABLE"] = _app.Callable;
+        start.Environment["TAPSTER_PRELOAD"] = _settings.Preload ? "1" : "0";
+        start.Environment["TAPSTER_THREADS"] = _settings.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["PYTHONUNBUFFERED"] = "1";
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.Exited += (_, _) => Post(new SupervisorEvent.ZygoteGone(generation, ExitDescription(process)));
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            _boot.TrySetResult(new BootFailure($"cannot start Python '{Python}': {e.Message}", null, BootFailure.SpecExitCode));
+            return;
+        }
+
+        process.StandardInput.Close();
+        _zygote = process;
+        var pid = process.Id;
+        _output.Capture(process.StandardOutput.BaseStream, "zygote", 0, pid, "stdout");
+        _output.Capture(process.StandardError.BaseStream, "zygote", 0, pid, "stderr", line =>
+        {
+            lock (_zygoteStderrTail)
+            {
+                _zygoteStderrTail.Add(line);
+                if (_zygoteStderrTail.Count > 20)
+                {
+                    _zygoteStderrTail.RemoveAt(0);
+                }
+            }
+        });
+        LogZygoteStarting(_logger, Python, pid);
+    }
+
+    private static string ExitDescription(Process process)
+    {
+        try
+        {
+            return $"exit code {process.ExitCode}";
+        }
+        catch (InvalidOperationException)
+        {
+            return "exited";
+        }
+    }
+
+    private void OnZygoteConnected(SupervisorEvent.ZygoteConnected connected)
+    {
+        if (_zygote is null || connected.Pid != _zygote.Id)
+        {
+            connected.Connection.Dispose();
+            return;
+        }
+
+        _zygoteConnection = connected.Connection;
+        var generation = _zygoteGeneration;
+        _ = ReadZygoteAsync(connected.Connection, generation);
+    }
+
+    private async Task ReadZygoteAsync(FrameConnection connection, int generation)
+    {
+        try
+        {
+            while (await connection.ReadAsync().ConfigureAwait(false))
+            {
+                var payload = connection.CurrentPayload.Span;
+                switch (connection.Current.Type)
+                {
+                    case FrameType.Ready:
+                        Post(new SupervisorEvent.ZygoteReady());
+                        break;
+                    case FrameType.BootError:
+                        Post(new SupervisorEvent.ZygoteFailed(Messages.ReadBootError(payload)));
+                        break;
+                    case FrameType.Forked:
+                        var (workerId, pid) = Messages.ReadForked(payload);
+                        Post(new SupervisorEvent.Forked(workerId, pid));
+                        break;
+                    case FrameType.Exited:
+                        var (exitedPid, status) = Messages.ReadExited(payload);
+                        Post(new SupervisorEvent.Exited(exitedPid, status));
+                        break;
+                    default:
+                        throw new ProtocolException($"unexpected {connection.Current.Type} from the zygote");
+                }
+            }
+        }
+        catch (ProtocolException e)
+        {
+            LogProtocolViolation(_logger, "zygote", e.Message);
+        }
+
+        Post(new SupervisorEvent.ZygoteGone(generation, "its connection closed"));
+    }
+
+    private void OnBootError(BootError error)
+    {
+        if (_everReady)
+        {
+            // The app loaded before; a worker that cannot import it now (no-preload after a deploy) is a crash.
+            LogWorkerBootError(_logger, error.Message, error.Traceback);
+            ScheduleAfterCrash();
+            return;
+        }
+
+        KillZygote();
+        if (error.MayBeWrongInterpreter && _pythonIndex + 1 < _pythons.Count)
+        {
+            var failed = Python;
+            _pythonIndex++;
+            LogTryingNextPython(_logger, failed, error.Message, Python);
+            StartZygote();
+            return;
+        }
+
+        var tried = _pythonIndex == 0 ? $"python: {Python}" : $"python: {Python}; also tried {string.Join(", ", _pythons.Take(_pythonIndex))}";
+        var exitCode = error.Kind == "spec" ? BootFailure.SpecExitCode : BootFailure.ImportExitCode;
+        _boot.TrySetResult(new BootFailure($"cannot load app '{_app}': {error.Message} ({tried})", error.Traceback, exitCode));
+    }
+
+    private void OnZygoteGone(string detail)
+    {
+        _zygoteConnection?.Dispose();
+        _zygoteConnection = null;
+        _zygote = null;
+        if (_stopping)
+        {
+            return;
+        }
+
+        if (!_everReady)
+        {
+            string tail;
+            lock (_zygoteStderrTail)
+            {
+                tail = string.Join('\n', _zygoteStderrTail);
+            }
+
+            // Give a BOOT_ERROR that is still in the channel the chance to explain this better.
+            if (!_boot.Task.IsCompleted)
+            {
+                _boot.TrySetResult(new BootFailure($"Python '{Python}' stopped before loading the app ({detail})", tail.Length > 0 ? tail : null, BootFailure.ImportExitCode));
+            }
+
+            return;
+        }
+
+        // Running workers are not the zygote's to lose: they stay connected and keep serving.
+        LogZygoteLost(_logger, detail);
+        ScheduleAfterCrash();
+    }
+
+    private void KillZygote()
+    {
+        _zygoteConnection?.Dispose();
+        _zygoteConnection = null;
+        if (_zygote is { } zygote)
+        {
+            _zygote = null;
+            try
+            {
+                zygote.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        }
+
+        foreach (var worker in _workers.Values.ToList())
+        {
+            Bury(worker);
+        }
+    }
+
+    private void SpawnWorkers()
+    {
+        if (_stopping || !_zygoteReady || _zygoteConnection is null)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        if (now < _spawnNotBefore)
+        {
+            ScheduleSpawn(_time.GetElapsedTime(now, _spawnNotBefore));
+            return;
+        }
+
+        var live = _workers.Values.Count(w => w.State is WorkerState.Starting or WorkerState.Ready);
+        // No-preload boots one worker first, so an app that cannot import fails once, not N times.
+        var target = !_everReady && !_settings.Preload ? 1 : _settings.Workers;
+        Span<byte> fork = stackalloc byte[Frame.HeaderSize + 4];
+        for (; live < target; live++)
+        {
+            var id = _nextWorkerId++;
+            var jitter = _settings.MaxRequestsJitter > 0 ? Random.Shared.Next(_settings.MaxRequestsJitter + 1) : 0;
+            _workers[id] = new WorkerProcess(id, _settings.Threads, now)
+            {
+                RecycleAfter = _settings.MaxRequests > 0 ? _settings.MaxRequests + jitter : long.MaxValue,
+            };
+            Messages.WriteFork(fork, id);
+            try
+            {
+                _zygoteConnection.Socket.Send(fork);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // The zygote is dying; its ZygoteGone event brings a new one.
+                _workers.Remove(id);
+                return;
+            }
+        }
+    }
+
+    private void OnControlConnected(Hello hello, FrameConnection connection)
+    {
+        if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting || worker.Control is not null)
+        {
+            Signals.Send(hello.Pid, Signals.SigKill);
+            connection.Dispose();
+            return;
+        }
+
+        worker.Pid = hello.Pid;
+        worker.Control = connection;
+        _ = ReadControlAsync(worker, connection);
+    }
+
+    private async Task ReadControlAsync(WorkerProcess worker, FrameConnection connection)
+    {
+        var reason = "its control connection closed";
+        try
+        {
+            while (await connection.ReadAsync().ConfigureAwait(false))
+            {
+                if (connection.Current.Type != FrameType.BootError)
+                {
+                    throw new ProtocolException($"unexpected {connection.Current.Type} on a control connection");
+                }
+
+                Post(new SupervisorEvent.WorkerFailedToBoot(worker.Id, Messages.ReadBootError(connection.CurrentPayload.Span)));
+                return;
+            }
+        }
+        catch (ProtocolException e)
+        {
+            reason = e.Message;
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        Post(new SupervisorEvent.WorkerLost(worker, reason));
+    }
+
+    private void OnSlotConnected(Hello hello, FrameConnection connection)
+    {
+        if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting
+            || worker.Pid != hello.Pid || hello.SlotIndex >= worker.Threads || worker.Slots.Exists(s => s.Index == hello.SlotIndex))
+        {
+            connection.Dispose();
+            return;
+        }
+
+        worker.Slots.Add(new WorkerSlot(worker, hello.SlotIndex, connection));
+        if (worker.Slots.Count < worker.Threads)
+        {
+            return;
+        }
+
+        worker.State = WorkerState.Ready;
+        _dispatcher.Add(worker);
+        LogWorkerReady(_logger, worker.Id, worker.Pid, worker.Threads);
+        if (!_everReady)
+        {
+            _everReady = true;
+            _boot.TrySetResult(null);
+            SpawnWorkers();
+        }
+    }
+
+    private void OnExited(int pid, int status)
+    {
+        var worker = _workers.Values.FirstOrDefault(w => w.Pid == pid);
+        LogWorkerExited(_logger, worker?.Id ?? 0, pid, status < 0 ? $"signal {-status}" : $"exit code {status}");
+        if (worker is not null)
+        {
+            OnWorkerLost(worker, status < 0 ? $"killed by signal {-status}" : $"exited with code {status}");
+            _workers.Remove(worker.Id);
+        }
+    }
+
+    private void OnWorkerLost(WorkerProcess worker, string reason)
+    {
+        if (worker.State == WorkerState.Dead)
+        {
+            return;
+        }
+
+        var expected = worker.State == WorkerState.Draining || _stopping;
+        Bury(worker);
+        if (expected)
+        {
+            LogWorkerRetired(_logger, worker.Id, worker.Pid, worker.RequestsServed);
+            SpawnWorkers();
+            return;
+        }
+
+        LogWorkerCrashed(_logger, worker.Id, worker.Pid, reason);
+        if (_time.GetElapsedTime(worker.StartedAt) < CrashWindow)
+        {
+            ScheduleAfterCrash();
+        }
+        else
+        {
+            _recentCrashes = 0;
+            SpawnWorkers();
+        }
+    }
+
+    private void OnTimedOut(WorkerSlot slot, TimeSpan after)
+    {
+        var worker = slot.Worker;
+        if (worker.State == WorkerState.Dead)
+        {
+            return;
+        }
+
+        LogRequestTimedOut(_logger, worker.Id, worker.Pid, after.TotalSeconds);
+        Bury(worker, kill: false);
+        // faulthandler in the worker writes every thread's stack to its stderr, which we log.
+        Signals.Send(worker.Pid, Signals.SigUsr1);
+        _time.CreateTimer(state => Post(new SupervisorEvent.KillNow((WorkerProcess)state!)), worker, StackDumpGrace, Timeout.InfiniteTimeSpan);
+        SpawnWorkers();
+    }
+
+    /// <summary>Takes a worker out of service for good: no new requests, its process killed.</summary>
+    private void Bury(WorkerProcess worker, bool kill = true)
+    {
+        if (worker.State == WorkerState.Dead)
+        {
+            return;
+        }
+
+        worker.State = WorkerState.Dead;
+        _dispatcher.Remove(worker);
+        if (kill)
+        {
+            Signals.Send(worker.Pid, Signals.SigKill);
+        }
+
+        worker.Control?.Dispose();
+    }
+
+    private void ScheduleAfterCrash()
+    {
+        _recentCrashes++;
+        var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, _recentCrashes - 1)));
+        _spawnNotBefore = _time.GetTimestamp() + (long)(backoff.TotalSeconds * _time.TimestampFrequency);
+        ScheduleSpawn(backoff);
+    }
+
+    private void ScheduleSpawn(TimeSpan delay)
+    {
+        if (_spawnScheduled)
+        {
+            return;
+        }
+
+        _spawnScheduled = true;
+        _time.CreateTimer(_ => Post(new SupervisorEvent.SpawnDue()), null, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void StopEverything()
+    {
+        _stopping = true;
+        _dispatcher.Close();
+        foreach (var worker in _workers.Values)
+        {
+            worker.State = WorkerState.Dead;
+            worker.Control?.Dispose();
+        }
+
+        // EOF on its connection makes the zygote SIGTERM the workers it forked and exit.
+        _zygoteConnection?.Dispose();
+        if (_zygote is { } zygote && !zygote.WaitForExit(TimeSpan.FromSeconds(5)))
+        {
+            zygote.Kill(entireProcessTree: true);
+        }
+
+        foreach (var worker in _workers.Values)
+        {
+            Signals.Send(worker.Pid, Signals.SigKill);
+        }
+
+        _events.Writer.TryComplete();
+    }
+
+    private void Watch()
+    {
+        _dispatcher.ExpireWaiters();
+        var now = _time.GetTimestamp();
+        foreach (var slot in _dispatcher.OverdueSlots(now))
+        {
+            slot.TimedOut = true;
+            Post(new SupervisorEvent.TimedOut(slot, _settings.Timeout));
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Tapster.Workers.Protocol;
+
+namespace Tapster.Workers;
+
+/// <summary>Messages to the supervisor loop, the single owner of the pool's mutable state.</summary>
+internal abstract record SupervisorEvent
+{
+    public sealed record ZygoteConnected(FrameConnection Connection, int Pid) : SupervisorEvent;
+
+    public sealed record ZygoteReady : SupervisorEvent;
+
+    public sealed record ZygoteFailed(BootError Error) : SupervisorEvent;
+
+    public sealed record ZygoteGone(int Generation, string Detail) : SupervisorEvent;
+
+    public sealed record Forked(uint WorkerId, int Pid) : SupervisorEvent;
+
+    public sealed record Exited(int Pid, int Status) : SupervisorEvent;
+
+    public sealed record ControlConnected(Hello Hello, FrameConnection Connection) : SupervisorEvent;
+
+    public sealed record SlotConnected(Hello Hello, FrameConnection Connection) : SupervisorEvent;
+
+    public sealed record WorkerFailedToBoot(uint WorkerId, BootError Error) : SupervisorEvent;
+
+    public sealed record WorkerLost(WorkerProcess Worker, string Reason) : SupervisorEvent;
+
+    public sealed record TimedOut(WorkerSlot Slot, TimeSpan After) : SupervisorEvent;
+
+    public sealed record KillNow(WorkerProcess Worker) : SupervisorEvent;
+
+    public sealed record Recycle(WorkerProcess Worker) : SupervisorEvent;
+
+    public sealed record Drained(WorkerProcess Worker) : SupervisorEvent;
+
+    public sealed record SpawnDue : SupervisorEvent;
+
+    public sealed record Stop(TaskCompletionSource Done) : SupervisorEvent;
+}

@@ -1,0 +1,38 @@
+using Tapster.Workers.Protocol;
+
+namespace Tapster.Workers;
+
+/// <summary>
+/// One thread of a worker and its own connection: carries one request at a time. Its busy flag is owned
+/// by the <see cref="Dispatcher"/>; its deadline is read by the timeout watchdog.
+/// </summary>
+internal sealed class WorkerSlot(WorkerProcess worker, int index, FrameConnection connection)
+{
+    private byte[] _sendBuffer = new byte[16 * 1024];
+
+    public WorkerProcess Worker { get; } = worker;
+
+    public int Index { get; } = index;
+
+    public FrameConnection Connection { get; } = connection;
+
+    /// <summary>Guarded by the dispatcher's lock.</summary>
+    internal bool Busy { get; set; }
+
+    /// <summary>Stopwatch timestamp after which the running request has overstayed; 0 when idle.</summary>
+    internal long Deadline { get; set; }
+
+    /// <summary>Set by the watchdog when it kills this slot's worker for overstaying.</summary>
+    internal volatile bool TimedOut;
+
+    /// <summary>A send buffer of at least <paramref name="size"/> bytes, reused across requests.</summary>
+    public byte[] SendBuffer(int size)
+    {
+        if (_sendBuffer.Length < size)
+        {
+            _sendBuffer = new byte[Math.Max(size, _sendBuffer.Length * 2)];
+        }
+
+        return _sendBuffer;
+    }
+}

@@ -1,0 +1,2 @@
+"""Helper imported by dirapp/wsgi.py from the app's own directory."""
+TEXT = "dirapp wsgi.py application"
