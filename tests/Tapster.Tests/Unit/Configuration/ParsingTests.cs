@@ -1,0 +1,51 @@
+using System.Net;
+using Tapster.Configuration;
+using Tapster.Edge;
+
+namespace Tapster.Tests.Unit.Configuration;
+
+public sealed class ParsingTests
+{
+    [Theory]
+    [InlineData("30", 30_000)]
+    [InlineData("2.5", 2_500)]
+    [InlineData("500ms", 500)]
+    [InlineData("30s", 30_000)]
+    [InlineData("5m", 300_000)]
+    [InlineData("1h", 3_600_000)]
+    public void Duration_TryParse_AcceptsSecondsAndUnits(string text, int milliseconds)
+    {
+        Assert.True(Duration.TryParse(text, out var duration));
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), duration);
+    }
+
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("-3")]
+    [InlineData("3 days")]
+    [InlineData("")]
+    public void Duration_TryParse_RejectsNonsense(string text) => Assert.False(Duration.TryParse(text, out _));
+
+    [Theory]
+    [InlineData("127.0.0.1:8000", "127.0.0.1", 8000)]
+    [InlineData("0.0.0.0:80", "0.0.0.0", 80)]
+    [InlineData(":8080", "0.0.0.0", 8080)]
+    [InlineData("[::1]:443", "::1", 443)]
+    [InlineData("localhost:9000", "127.0.0.1", 9000)]
+    public void BindAddress_TryParse_AcceptsHostPort(string text, string address, int port)
+    {
+        Assert.True(BindAddress.TryParse(text, out var endPoint, out _));
+        Assert.Equal(new IPEndPoint(IPAddress.Parse(address), port), endPoint);
+    }
+
+    [Theory]
+    [InlineData("8000")]
+    [InlineData("example.com:80")]
+    [InlineData("127.0.0.1:99999")]
+    [InlineData("127.0.0.1:http")]
+    public void BindAddress_TryParse_RejectsWithAMessageNamingTheValue(string text)
+    {
+        Assert.False(BindAddress.TryParse(text, out _, out var error));
+        Assert.Contains(text.Split(':')[0], error, StringComparison.Ordinal);
+    }
+}
