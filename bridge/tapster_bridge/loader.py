@@ -1,0 +1,91 @@
+"""Resolve TAPSTER_APP_MODULE / TAPSTER_APP_CALLABLE into the WSGI callable, classifying failures."""
+
+import importlib
+import sys
+import traceback
+
+# Tried in this order when TAPSTER_APP_CALLABLE is empty; the last one is a factory.
+AUTO_NAMES = ("app", "application")
+AUTO_FACTORY = "create_app"
+
+
+class LoadError(Exception):
+    """kind is the BOOT_ERROR kind: import, missing or spec; message is one line; tb the traceback."""
+
+    def __init__(self, kind, message, tb=""):
+        super().__init__(message)
+        self.kind = kind
+        self.message = " ".join(message.split("\n"))
+        self.tb = tb
+
+    def boot_error_strings(self):
+        return self.kind, sys.executable, self.message, self.tb
+
+
+def _own_modules(module):
+    """The app module and its parent packages: 'a.b.c' -> {'a', 'a.b', 'a.b.c'}."""
+    parts = module.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+
+
+def import_app_module(module, app_dir):
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        tb = traceback.format_exc()
+        if e.name is None or e.name in _own_modules(module):
+            raise LoadError("import", f"No module named '{e.name or module}' in TAPSTER_APP_DIR ({app_dir})", tb) from None
+        # A module inside the app's own top-level package is the app's bug, not a wrong interpreter.
+        if e.name.split(".")[0] == module.split(".")[0]:
+            raise LoadError("import", f"{e} (importing '{module}')", tb) from None
+        raise LoadError("missing", f"{e} (python: {sys.executable})", tb) from None
+    except BaseException as e:  # SystemExit at import time is a failed import too
+        raise LoadError("import", f"{type(e).__name__}: {e} (importing '{module}')", traceback.format_exc()) from None
+
+
+def resolve(mod, spec):
+    """Find the callable named by TAPSTER_APP_CALLABLE ('name', 'factory()' or '' to auto-detect)."""
+    name = mod.__name__
+    if not spec:
+        for attr in AUTO_NAMES:
+            app = getattr(mod, attr, None)
+            if app is not None:
+                return _check_callable(name, attr, app)
+        factory = getattr(mod, AUTO_FACTORY, None)
+        if callable(factory):
+            return _call_factory(name, AUTO_FACTORY, factory)
+        tried = ", ".join(AUTO_NAMES + (AUTO_FACTORY + "()",))
+        raise LoadError("spec", f"module '{name}' has no WSGI app (tried: {tried})")
+    is_factory = spec.endswith("()")
+    attr = spec[:-2] if is_factory else spec
+    if not attr.isidentifier():
+        raise LoadError("spec", f"TAPSTER_APP_CALLABLE {spec!r} must be 'name' or 'name()' (factory arguments are not supported)")
+    if not hasattr(mod, attr):
+        raise LoadError("spec", f"module '{name}' has no attribute '{attr}' (tried: {attr})")
+    obj = getattr(mod, attr)
+    if is_factory:
+        if not callable(obj):
+            raise LoadError("spec", f"'{name}.{attr}' is not callable (it is {type(obj).__name__})")
+        return _call_factory(name, attr, obj)
+    return _check_callable(name, attr, obj)
+
+
+def _check_callable(name, attr, app):
+    if not callable(app):
+        raise LoadError("spec", f"'{name}.{attr}' is not callable (it is {type(app).__name__})")
+    return app
+
+
+def _call_factory(name, attr, factory):
+    try:
+        app = factory()
+    except Exception as e:
+        raise LoadError("import", f"{name}.{attr}() raised {type(e).__name__}: {e}", traceback.format_exc()) from None
+    if not callable(app):
+        raise LoadError("spec", f"{name}.{attr}() returned a non-callable {type(app).__name__}")
+    return app
+
+
+def load(module, spec, app_dir):
+    """Import the app module and return its WSGI callable; raises LoadError."""
+    return resolve(import_app_module(module, app_dir), spec)

@@ -1,0 +1,183 @@
+"""A worker process: one control connection, one slot connection and thread per WSGI thread."""
+
+import faulthandler
+import os
+import signal
+import socket
+import sys
+import threading
+import traceback
+
+from .loader import LoadError
+from .protocol import (
+    CANCEL, REQUEST, ROLE_CONTROL, ROLE_SLOT, TYPE_NAMES, WELCOME, FrameReader, ProtocolError, VERSION,
+    decode_welcome, encode_boot_error, encode_hello,
+)
+from .wsgi import Handler, PeerGone
+
+EXIT_PROTOCOL = 2
+EXIT_BOOT_ERROR = 3
+
+
+def connect(path, role, worker_id, slot, stdout_fd, stderr_fd, token):
+    """Connect, send HELLO and wait for WELCOME; -> (socket, its FrameReader)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    sock.sendall(encode_hello(role, worker_id, os.getpid(), slot, stdout_fd, stderr_fd, token))
+    reader = FrameReader(sock)
+    frame = reader.read()
+    if frame is None:
+        raise ConnectionError("the server closed the connection instead of answering HELLO (wrong token?)")
+    if frame[0] != WELCOME:
+        raise ProtocolError("bad_payload", f"expected WELCOME, got {TYPE_NAMES[frame[0]]}")
+    version = decode_welcome(frame[2])
+    if version != VERSION:
+        raise ProtocolError("bad_payload", f"server speaks protocol version {version}, we speak {VERSION}")
+    return sock, reader
+
+
+def _redirect_output():
+    """Point fd 1 and 2 at fresh pipes so the C# side can tag this worker's output; -> read ends."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    os.dup2(out_w, 1)
+    os.dup2(err_w, 2)
+    os.close(out_w)
+    os.close(err_w)
+    # Line buffering so each print reaches the log as it happens, not when a block fills up.
+    # The existing stream objects are switched in place when possible: a preloaded app may hold
+    # them already (logging handlers), and those must not stay block-buffered.
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = getattr(sys, name)
+        try:
+            reusable = stream.fileno() == fd and hasattr(stream, "reconfigure")
+        except (AttributeError, OSError, ValueError):
+            reusable = False
+        if reusable:
+            stream.reconfigure(line_buffering=True, errors="backslashreplace")
+        else:
+            setattr(sys, name, open(fd, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False))
+    return out_r, err_r
+
+
+def die(code, message):
+    """Log and exit; exit even when the log cannot be written (its pipe may be gone)."""
+    try:
+        sys.stderr.write(message)
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+class _Slot:
+    """One slot connection and the thread serving it."""
+
+    def __init__(self, worker, index):
+        self.sock, self.reader = connect(worker.path, ROLE_SLOT, worker.worker_id, index, -1, -1, worker.token)
+        self.handler = Handler(worker.app, self.sock, self.reader, worker.threads > 1, sys.stderr)
+        self.busy = False
+        self.thread = threading.Thread(target=worker.serve_slot, args=(self,), name=f"tapster-slot-{index}",
+                                       daemon=True)
+
+
+class Worker:
+    def __init__(self, path, token, worker_id, threads, app):
+        self.path = path
+        self.token = token
+        self.worker_id = worker_id
+        self.threads = threads
+        self.app = app
+        self.control = None
+        self.stopping = False
+
+    def stop_soon(self, *_):
+        """SIGTERM handler and slot-EOF path: EOF on the control read makes the main thread stop us.
+
+        Shutting the socket down instead of raising leaves no window where an exception could
+        land in the middle of the graceful stop."""
+        try:
+            self.control.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
+
+    def serve_slot(self, slot):
+        """Thread body: requests until EOF or a stop; then the whole worker stops."""
+        read = slot.reader.read
+        handle = slot.handler.handle
+        try:
+            while not self.stopping:
+                frame = read()
+                if frame is None:
+                    break
+                if frame[0] == REQUEST:
+                    slot.busy = True
+                    handle(frame[2])
+                    slot.busy = False
+                elif frame[0] != CANCEL:
+                    raise ProtocolError("bad_payload", f"expected REQUEST, got {TYPE_NAMES[frame[0]]}")
+                # A CANCEL here crossed our END: the request it meant is over, nothing to do.
+        except (PeerGone, OSError):
+            pass  # the C# side went away: same as EOF
+        except ProtocolError as e:
+            die(EXIT_PROTOCOL, f"tapster: worker {self.worker_id}: protocol error on a slot: {e}\n")
+        except BaseException:
+            die(1, f"tapster: worker {self.worker_id}: slot thread crashed\n{traceback.format_exc()}")
+        self.stop_soon()  # a no-op when the worker is already stopping
+
+    def run(self, load_error=None):
+        out_r, err_r = _redirect_output()
+        self.control, control_reader = connect(self.path, ROLE_CONTROL, self.worker_id, 0, out_r, err_r, self.token)
+        os.close(out_r)
+        os.close(err_r)
+        if load_error is not None:
+            self.control.sendall(encode_boot_error(*load_error.boot_error_strings()))
+            os._exit(EXIT_BOOT_ERROR)
+        faulthandler.register(signal.SIGUSR1, file=2, all_threads=True)
+        slots = [_Slot(self, i) for i in range(self.threads)]
+        signal.signal(signal.SIGTERM, self.stop_soon)
+        for slot in slots:
+            slot.thread.start()
+        try:
+            # Nothing is sent on the control connection: it only tells us when to stop (EOF).
+            frame = control_reader.read()
+            if frame is not None:
+                raise ProtocolError("bad_payload", f"unexpected {TYPE_NAMES[frame[0]]} on the control connection")
+        except OSError:
+            pass
+        # Graceful stop. A busy slot sees `stopping` after its response; an idle one is blocked
+        # reading and gets EOF from SHUT_RD. Shutting a busy slot down would make it miss
+        # FILE_OPENED. (stopping is set before busy is read, and a slot clears busy before it
+        # reads stopping, so every slot is reached one way or the other.)
+        self.stopping = True
+        for slot in slots:
+            if not slot.busy:
+                try:
+                    slot.sock.shutdown(socket.SHUT_RD)
+                except OSError:
+                    pass
+        for slot in slots:
+            slot.thread.join()
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(0)
+
+
+def run(path, token, worker_id, threads, app, load=None):
+    """Become worker `worker_id`; never returns. In no-preload mode `app` is None and load() imports it."""
+    load_error = None
+    if app is None:
+        try:
+            app = load()
+        except LoadError as e:
+            load_error = e
+    try:
+        Worker(path, token, worker_id, threads, app).run(load_error)
+    except ProtocolError as e:
+        die(EXIT_PROTOCOL, f"tapster: worker {worker_id}: protocol error: {e}\n")
+    except BaseException:
+        die(1, f"tapster: worker {worker_id} failed\n{traceback.format_exc()}")

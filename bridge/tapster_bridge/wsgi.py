@@ -1,0 +1,333 @@
+"""WSGI glue for one slot: REQUEST frame -> environ, app result -> START [FILE] BODY* END."""
+
+import io
+import os
+import re
+import select
+import stat
+import traceback
+
+from .protocol import (
+    BODY, BODY_INLINE, BODY_SPOOLED, CANCEL, END_CANCELLED_FRAME, END_FAILED_FRAME, END_OK_FRAME, FILE_OPENED,
+    HEADER, MAX_PAYLOAD, TYPE_NAMES, ProtocolError, decode_file_opened, decode_request, encode_body, encode_file,
+    encode_start,
+)
+
+_pack_header = HEADER.pack
+# CR, LF and NUL would let a header value smuggle a header or end the head early.
+_has_ctl = re.compile(rb"[\r\n\0]").search
+
+
+class PeerGone(BaseException):
+    """The C# side closed the slot connection.
+
+    A BaseException so that an app's `except Exception:` around write() cannot swallow it:
+    the request is over either way and the worker has to stop serving this slot.
+    """
+
+
+class FileWrapper:
+    """wsgi.file_wrapper: a regular file behind it is sent as a FILE frame, anything else is iterated."""
+
+    def __init__(self, filelike, blksize=8192):
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        read = self.filelike.read
+        blksize = self.blksize
+        while True:
+            block = read(blksize)
+            if not block:
+                return
+            yield block
+
+
+def base_environ(multithread, errors):
+    """The per-worker constant part of the environ; each request starts from a copy."""
+    return {
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": multithread,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.errors": errors,
+        "wsgi.file_wrapper": FileWrapper,
+    }
+
+
+def open_input(kind, body):
+    """wsgi.input for a REQUEST body section; it holds exactly CONTENT_LENGTH bytes, so EOF is right."""
+    if kind == BODY_INLINE:
+        return io.BytesIO(body)  # copies: `body` lives in the reader's reusable buffer
+    if kind == BODY_SPOOLED:
+        return open(str(body, "utf-8"), "rb")
+    return io.BytesIO()
+
+
+def encode_head(status, headers):
+    """Check start_response() arguments as PEP 3333 wants and encode them as a START frame."""
+    if type(status) is not str:
+        raise TypeError(f"status must be str, not {type(status).__name__}")
+    if len(status) < 4 or status[3] != " " or not status[:3].isdigit():
+        raise ValueError(f"status must look like '200 OK', got {status!r}")
+    if type(headers) is not list:
+        raise TypeError(f"headers must be a list, not {type(headers).__name__}")
+    strings = [status.encode("latin-1")]
+    append = strings.append
+    for header in headers:
+        if type(header) is not tuple or len(header) != 2:
+            raise TypeError(f"each header must be a (name, value) tuple, got {header!r}")
+        name, value = header
+        if type(name) is not str or type(value) is not str:
+            raise TypeError(f"header name and value must be str, got {header!r}")
+        append(name.encode("latin-1"))
+        append(value.encode("latin-1"))
+    data = b"".join(strings)
+    if _has_ctl(data):
+        raise ValueError(f"CR, LF or NUL in status or headers: {status!r} {headers!r}")
+    return encode_start(strings, data)
+
+
+def _as_bytes(chunk):
+    if isinstance(chunk, (bytes, bytearray, memoryview)):
+        return bytes(chunk)
+    raise TypeError(f"response chunks must be bytes, not {type(chunk).__name__}")
+
+
+def _content_length(headers):
+    for name, value in headers:
+        if name.lower() == "content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return -1  # the C# side refuses the header itself
+            return length if length >= 0 else -1
+    return -1
+
+
+_ERROR_BODY = b"Internal Server Error\n"
+_ERROR_HEAD = encode_head("500 Internal Server Error", [
+    ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(_ERROR_BODY)))])
+ERROR_RESPONSE = _ERROR_HEAD + encode_body(_ERROR_BODY) + END_OK_FRAME
+ERROR_RESPONSE_HEAD = _ERROR_HEAD + END_OK_FRAME
+
+
+class Response:
+    """State of one response: start_response()/write() for the app, frame sending for the handler.
+
+    START is encoded when start_response() is called (so bad arguments raise right there) and sent
+    with the first non-empty body chunk, or at the end, as PEP 3333 asks.
+    """
+
+    __slots__ = ("sendall", "is_head", "head", "headers", "head_sent")
+
+    def __init__(self, sendall, is_head):
+        self.sendall = sendall
+        self.is_head = is_head
+        self.head = None
+        self.headers = None
+        self.head_sent = False
+
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None  # break the frame <-> traceback cycle
+        elif self.head is not None:
+            raise RuntimeError("start_response() called a second time without exc_info")
+        self.head = encode_head(status, headers)
+        self.headers = headers
+        return self.write
+
+    def write(self, data):
+        if type(data) is not bytes:
+            data = _as_bytes(data)
+        if not data:
+            return
+        if self.is_head:
+            if not self.head_sent:
+                self.send(self.take_head())
+            return
+        frames = encode_body(data)
+        if not self.head_sent:
+            frames = self.take_head() + frames
+        self.send(frames)
+
+    def send(self, data):
+        try:
+            self.sendall(data)
+        except OSError as e:
+            raise PeerGone() from e
+
+    def take_head(self):
+        if self.head is None:
+            raise RuntimeError("the app sent a body without calling start_response()")
+        self.head_sent = True
+        return self.head
+
+    def send_sequence(self, result):
+        """A list or tuple: the whole response goes out in one sendall."""
+        parts = [] if self.head_sent else [None]
+        if not self.is_head:
+            append = parts.append
+            for chunk in result:
+                if type(chunk) is not bytes:
+                    chunk = _as_bytes(chunk)
+                n = len(chunk)
+                if n > MAX_PAYLOAD:
+                    append(encode_body(chunk))
+                elif n:
+                    append(_pack_header(n, BODY, 0, 0))
+                    append(chunk)
+        if not self.head_sent:
+            parts[0] = self.take_head()
+        parts.append(END_OK_FRAME)
+        self.send(b"".join(parts))
+
+    def stream(self, result, cancel_requested):
+        """Any other iterable: each chunk goes out as soon as the app yields it (streaming, SSE).
+
+        After each chunk, a CANCEL from the C# side (the client left) stops the iteration."""
+        send = self.send
+        for chunk in result:
+            if type(chunk) is not bytes:
+                chunk = _as_bytes(chunk)
+            if not chunk:
+                continue
+            if self.is_head:
+                break  # the headers are final now, and a HEAD response has no body
+            frames = encode_body(chunk)
+            if not self.head_sent:
+                frames = self.take_head() + frames
+            send(frames)
+            if cancel_requested():
+                send(END_CANCELLED_FRAME)
+                return
+        send(END_OK_FRAME if self.head_sent else self.take_head() + END_OK_FRAME)
+
+
+class Handler:
+    """Serves the requests of one slot connection, one at a time."""
+
+    def __init__(self, app, sock, reader, multithread, errors):
+        self.app = app
+        self.sendall = sock.sendall
+        self.reader = reader
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        self.poll = poller.poll
+        self.errors = errors
+        self.base = base_environ(multithread, errors)
+
+    def handle(self, payload):
+        """Answer one REQUEST payload. Raises PeerGone or ProtocolError when the slot is unusable."""
+        environ = self.base.copy()
+        kind, body = decode_request(payload, environ)
+        resp = Response(self.sendall, environ.get("REQUEST_METHOD") == "HEAD")
+        try:
+            environ["wsgi.input"] = inp = open_input(kind, body)
+        except OSError:
+            self.fail(resp, environ)
+            return
+        try:
+            self.run_app(environ, resp)
+        finally:
+            inp.close()
+
+    def run_app(self, environ, resp):
+        try:
+            result = self.app(environ, resp.start_response)
+        except Exception:
+            self.fail(resp, environ)
+            return
+        try:
+            if type(result) is FileWrapper and self.send_file(resp, result):
+                pass
+            elif isinstance(result, (list, tuple)):
+                resp.send_sequence(result)
+            else:
+                resp.stream(result, self.cancel_requested)
+        except ProtocolError:
+            raise
+        except Exception:
+            self.fail(resp, environ)
+        finally:
+            # PEP 3333: always, also after an error or when the peer went away mid-response.
+            close = getattr(result, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    self.log(environ, "exception in close() of the response")
+
+    def send_file(self, resp, wrapper):
+        """Send a regular file as FILE; False means it has to be iterated instead."""
+        if resp.head_sent:
+            return False  # write() already sent BODY frames; FILE must come right after START
+        filelike = wrapper.filelike
+        try:
+            fd = filelike.fileno()
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+        except (AttributeError, OSError, ValueError):
+            return False
+        try:
+            offset = filelike.tell()
+        except (AttributeError, OSError, ValueError):
+            offset = 0
+        head = resp.take_head()
+        if resp.is_head:
+            resp.send(head + END_OK_FRAME)
+            return True
+        resp.send(head + encode_file(fd, offset, _content_length(resp.headers)))
+        # Wait: the C# side opens /proc/<pid>/fd/<fd>, and close() may close the fd right after.
+        # If it could not (ok = 0) it fails the request itself: END is all that is left either way.
+        cancelled = False
+        while True:
+            ftype, _, payload = self.read_frame()
+            if ftype == FILE_OPENED:
+                decode_file_opened(payload)
+                break
+            if ftype != CANCEL:
+                raise ProtocolError("bad_payload", f"expected FILE_OPENED, got {TYPE_NAMES[ftype]}")
+            cancelled = True  # FILE_OPENED still comes
+        resp.send(END_CANCELLED_FRAME if cancelled else END_OK_FRAME)
+        return True
+
+    def cancel_requested(self):
+        """Has the C# side sent CANCEL? Never blocks when nothing has arrived."""
+        if not self.reader.has_frame() and not self.poll(0):
+            return False
+        ftype = self.read_frame()[0]
+        if ftype != CANCEL:
+            raise ProtocolError("bad_payload", f"unexpected {TYPE_NAMES[ftype]} during a response")
+        return True
+
+    def read_frame(self):
+        """A frame the C# side sent during a response; PeerGone at EOF."""
+        try:
+            frame = self.reader.read()
+        except OSError as e:
+            raise PeerGone() from e
+        if frame is None:
+            raise PeerGone()
+        return frame
+
+    def fail(self, resp, environ):
+        """The app raised: log it; a 500 if nothing was sent yet, else END 1 (the client is aborted)."""
+        self.log(environ, "unhandled exception")
+        if resp.head_sent:
+            resp.send(END_FAILED_FRAME)
+        else:
+            resp.head_sent = True
+            resp.send(ERROR_RESPONSE_HEAD if resp.is_head else ERROR_RESPONSE)
+
+    def log(self, environ, what):
+        self.errors.write(
+            f"tapster: {what} in request {environ.get('HTTP_X_REQUEST_ID', '-')} "
+            f"{environ.get('REQUEST_METHOD', '-')} {environ.get('PATH_INFO', '')}\n{traceback.format_exc()}")
+        self.errors.flush()
