@@ -121,7 +121,7 @@ class Response:
     with the first non-empty body chunk, or at the end, as PEP 3333 asks.
     """
 
-    __slots__ = ("sendall", "is_head", "head", "headers", "head_sent")
+    __slots__ = ("sendall", "is_head", "head", "headers", "head_sent", "ended")
 
     def __init__(self, sendall, is_head):
         self.sendall = sendall
@@ -129,6 +129,7 @@ class Response:
         self.head = None
         self.headers = None
         self.head_sent = False
+        self.ended = False  # END went out early (Content-Length reached); nothing more may follow
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -191,8 +192,11 @@ class Response:
     def stream(self, result, cancel_requested):
         """Any other iterable: each chunk goes out as soon as the app yields it (streaming, SSE).
 
-        After each chunk, a CANCEL from the C# side (the client left) stops the iteration."""
+        After each chunk, a CANCEL from the C# side (the client left) stops the iteration. When a
+        chunk completes the Content-Length the app declared (Flask's usual one-chunk iterator), END
+        rides in the same write: one syscall per response, and no poll."""
         send = self.send
+        remaining = _content_length(self.headers) if self.headers is not None else -1
         for chunk in result:
             if type(chunk) is not bytes:
                 chunk = _as_bytes(chunk)
@@ -203,11 +207,20 @@ class Response:
             frames = encode_body(chunk)
             if not self.head_sent:
                 frames = self.take_head() + frames
+            if remaining >= 0:
+                remaining -= len(chunk)
+                if remaining == 0:
+                    send(frames + END_OK_FRAME)
+                    self.ended = True
+                    # The response is whole and ended: more bytes would break the app's own
+                    # Content-Length, so they are dropped, and the caller logs it.
+                    return any(result)
             send(frames)
             if cancel_requested():
                 send(END_CANCELLED_FRAME)
                 return
         send(END_OK_FRAME if self.head_sent else self.take_head() + END_OK_FRAME)
+        return False
 
 
 class Handler:
@@ -249,8 +262,9 @@ class Handler:
                 pass
             elif isinstance(result, (list, tuple)):
                 resp.send_sequence(result)
-            else:
-                resp.stream(result, self.cancel_requested)
+            elif resp.stream(result, self.cancel_requested):
+                self.errors.write(f"tapster: the app yielded more than its Content-Length in request "
+                                  f"{environ.get('HTTP_X_REQUEST_ID', '-')}; the excess was dropped\n")
         except ProtocolError:
             raise
         except Exception:
@@ -320,6 +334,8 @@ class Handler:
     def fail(self, resp, environ):
         """The app raised: log it; a 500 if nothing was sent yet, else END 1 (the client is aborted)."""
         self.log(environ, "unhandled exception")
+        if resp.ended:
+            return  # the client already has the whole response; only the log learns of this
         if resp.head_sent:
             resp.send(END_FAILED_FRAME)
         else:

@@ -472,3 +472,26 @@ def test_flask_send_file_uses_file_frame(make_peer, app, tmp_path):
     assert seen == [(tmp_path / "static.txt").read_bytes()]
     assert r.file[2] == len(seen[0])  # Content-Length became the count
 
+
+
+def test_an_iterator_that_completes_its_content_length_ends_in_the_same_write(make_peer):
+    """Flask's one-chunk iterator: START, BODY and END leave in one write, nothing follows."""
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "5")])
+        return iter([b"hello"])
+
+    peer = make_peer(app)
+    r = peer.call()
+    assert (r.body, r.types) == (b"hello", ["START", "BODY", "END"])
+    assert len(peer.wire.sends) == 1
+
+
+def test_bytes_past_the_content_length_are_dropped_and_logged(make_peer):
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "5")])
+        return iter([b"hello", b"extra"])
+
+    peer = make_peer(app)
+    r = peer.call()
+    assert (r.body, r.types, r.outcome) == (b"hello", ["START", "BODY", "END"], 0)
+    assert "more than its Content-Length" in peer.errors.getvalue()
