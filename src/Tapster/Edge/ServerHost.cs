@@ -73,7 +73,7 @@ internal static partial class ServerHost
             return Fail(errors, failure.Summary, failure.ExitCode);
         }
 
-        var web = BuildWebApplication(settings, endPoints, loggerFactory);
+        var web = BuildWebApplication(settings, endPoints, loggerFactory, supervisor.RuntimeDirectory);
         var handler = new RequestHandler(settings, dispatcher, supervisor, new AccessLog(sink), loggerFactory.CreateLogger<RequestHandler>());
         web.Run(handler.HandleAsync);
         try
@@ -111,7 +111,7 @@ internal static partial class ServerHost
         return new BootFailure("interrupted while the app was loading", null, 130);
     }
 
-    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, ILoggerFactory loggerFactory)
+    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, ILoggerFactory loggerFactory, string runtimeDirectory)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "tapster" });
         builder.Services.AddSingleton(loggerFactory);
@@ -124,10 +124,12 @@ internal static partial class ServerHost
             // PEP 3333: header bytes reach the app as latin-1, one char per byte, whatever they are.
             kestrel.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
             kestrel.ResponseHeaderEncodingSelector = _ => Encoding.Latin1;
+            // HTTP/1.1, and HTTP/2 for clients that speak it with prior knowledge (h2c).
+            var http2 = new CleartextHttp2();
+            kestrel.ListenUnixSocket(Path.Combine(runtimeDirectory, "h2.sock"), http2.ConfigureDonor);
             foreach (var endPoint in endPoints)
             {
-                // HTTP/1.1, and HTTP/2 for clients that speak it with prior knowledge (h2c).
-                kestrel.Listen(endPoint, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+                kestrel.Listen(endPoint, http2.ConfigurePublic);
             }
         });
         return builder.Build();
