@@ -1,0 +1,123 @@
+using System.Net;
+
+namespace Tapster.Tests.Functional;
+
+[Collection(FunctionalGroup.Name)]
+public class AppLoadingTests
+{
+    static readonly string[] OneWorker = ["--workers", "1", "--threads", "2"];
+
+    static async Task AssertServesAsync(string app, string expectedBody)
+    {
+        await using var server = await TapsterServer.StartAsync(app, OneWorker);
+        var body = await server.Client.GetTextAsync("/");
+        Assert.Equal(expectedBody, body);
+    }
+
+    [Fact]
+    public Task A_module_colon_app_spec_is_served() => AssertServesAsync("probe:app", "ok");
+
+    [Fact]
+    public Task A_factory_call_spec_is_called_and_its_app_served() =>
+        AssertServesAsync("factory_app:create_app()", "hello from factory");
+
+    [Fact]
+    public async Task A_directory_with_wsgi_py_serves_wsgi_py_not_app_py()
+    {
+        await using var server = await TapsterServer.StartAsync("dirapp", OneWorker);
+        var body = await server.Client.GetTextAsync("/");
+        Assert.DoesNotContain("WRONG", body, StringComparison.Ordinal);
+        Assert.Equal("dirapp wsgi.py application", body);
+    }
+
+    [Fact]
+    public Task A_directory_with_only_app_py_uses_its_create_app_factory() =>
+        AssertServesAsync("dirapp_appfile", "dirapp_appfile create_app");
+
+    [Fact]
+    public Task A_py_file_path_is_served_with_the_chosen_python() =>
+        AssertServesAsync("plain_wsgi.py", TapsterServer.Python);
+
+    [Fact]
+    public async Task An_app_that_raises_at_import_exits_3_with_its_traceback_and_is_not_respawned()
+    {
+        var (code, _, stderr, elapsed) = await TapsterServer.StartExpectingExitAsync("broken_import:app", OneWorker);
+        Assert.Equal(3, code);
+        Assert.Contains("Traceback", stderr, StringComparison.Ordinal);
+        Assert.Contains("boom-testasset-import", stderr, StringComparison.Ordinal);
+        Assert.Contains("tapster: error:", stderr, StringComparison.Ordinal);
+        Assert.True(elapsed < TimeSpan.FromSeconds(30), $"took {elapsed} to give up");
+    }
+
+    [Fact]
+    public async Task A_non_callable_app_exits_2_with_a_one_line_error()
+    {
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("not_callable:app", OneWorker);
+        Assert.Equal(2, code);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("tapster: error:", lines[0], StringComparison.Ordinal);
+        Assert.Contains("not callable", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_module_that_does_not_exist_fails_with_an_error_naming_it()
+    {
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("nosuchmodule:app", OneWorker);
+        Assert.NotEqual(0, code);
+        var last = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.StartsWith("tapster: error:", last, StringComparison.Ordinal);
+        Assert.Contains("nosuchmodule", last, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_python_that_does_not_exist_exits_2()
+    {
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync(
+            "probe:app", ["--workers", "1", "--python", "/nonexistent"], addPython: false);
+        Assert.Equal(2, code);
+        Assert.Contains("tapster: error:", stderr, StringComparison.Ordinal);
+        Assert.Contains("/nonexistent", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_dependency_fails_naming_the_module_and_the_python_used()
+    {
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("missing_dep:app", OneWorker);
+        Assert.NotEqual(0, code);
+        var last = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.StartsWith("tapster: error:", last, StringComparison.Ordinal);
+        Assert.Contains("notarealmodule_tapster", last, StringComparison.Ordinal);
+        Assert.Contains(TapsterServer.Python, last, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_missing_dependency_error_names_the_python_only_once()
+    {
+        var (_, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("missing_dep:app", OneWorker);
+        var last = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        var count = last.Split("(python: ").Length - 1;
+        Assert.True(count == 1, $"'(python: ...)' appears {count} times in: {last}");
+    }
+
+    [Fact]
+    public async Task Without_preload_every_worker_imports_the_app_and_serves()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "2", "--threads", "1", "--no-preload");
+        Assert.Equal("ok", await server.Client.GetTextAsync("/"));
+        // Both workers report ready; with --no-preload each one imported the app itself.
+        await server.WaitForEventAsync(_ => server.Events("worker.ready").Count >= 2, Http.Short);
+        var readyPids = server.Events("worker.ready").Select(e => e.GetProperty("Pid").GetInt32()).Distinct().ToList();
+        Assert.True(readyPids.Count >= 2, $"worker pids: {string.Join(",", readyPids)}");
+        // Two concurrent requests on 1-thread workers must land on both workers.
+        var t1 = server.Client.GetJsonAsync("/threads?s=0.5");
+        var t2 = server.Client.GetJsonAsync("/threads?s=0.5");
+        var pids = (await Task.WhenAll(t1, t2)).Select(j => j.GetProperty("pid").GetInt32()).ToHashSet();
+        Assert.Equal(2, pids.Count);
+        var zygote = Assert.Single(server.Events("zygote.ready"));
+        Assert.False(zygote.GetProperty("Preload").GetBoolean(), "the app was preloaded: " + zygote.GetRawText());
+        using var r = await server.Client.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Tapster.Tests.Functional;
+
+[Collection(FunctionalGroup.Name)]
+public class BodyTests(SharedProbeServer shared)
+{
+    TapsterServer Server => shared.Server;
+
+    static byte[] RandomBytes(int size, int seed)
+    {
+        var data = new byte[size];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    static async Task<JsonElement> JsonOf(HttpResponseMessage r)
+    {
+        var text = await r.Content.ReadAsStringAsync();
+        Assert.True(r.StatusCode == HttpStatusCode.OK, $"{(int)r.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task A_5_MB_upload_above_the_spool_threshold_reaches_the_app_intact()
+    {
+        var data = RandomBytes(5 * 1024 * 1024, 1);
+        using var content = new ByteArrayContent(data);
+        using var r = await Server.Client.PostAsync("/echo", content);
+        var json = await JsonOf(r);
+        Assert.Equal(data.Length, json.GetProperty("bytes").GetInt32());
+        Assert.Equal(Http.Sha256Hex(data), json.Str("sha256"));
+        Assert.Equal("5242880", json.Str("content_length"));
+    }
+
+    [Fact]
+    public async Task A_5_MB_upload_read_by_flask_get_data_is_intact()
+    {
+        var data = RandomBytes(5 * 1024 * 1024, 2);
+        using var content = new ByteArrayContent(data);
+        using var r = await Server.Client.PostAsync("/echo?via=flask", content);
+        var json = await JsonOf(r);
+        Assert.Equal(Http.Sha256Hex(data), json.Str("sha256"));
+    }
+
+    [Fact]
+    public async Task A_chunked_upload_reaches_the_app_intact()
+    {
+        var data = RandomBytes(3 * 1024 * 1024 + 17, 3);
+        using var req = new HttpRequestMessage(HttpMethod.Post, "/echo") { Content = ChunkedContent.Of(data) };
+        req.Headers.TransferEncodingChunked = true;
+        using var r = await Server.Client.SendAsync(req);
+        var json = await JsonOf(r);
+        Assert.Equal(data.Length, json.GetProperty("bytes").GetInt32());
+        Assert.Equal(Http.Sha256Hex(data), json.Str("sha256"));
+    }
+
+    [Fact]
+    public async Task The_app_can_read_the_body_line_by_line_with_readline()
+    {
+        var body = "first line\n" + new string('x', 200_000) + "\nlast line without newline";
+        using var content = new StringContent(body, Encoding.Latin1, "text/plain");
+        using var r = await Server.Client.PostAsync("/lines", content);
+        var json = await JsonOf(r);
+        Assert.Equal(3, json.GetProperty("lines").GetInt32());
+        Assert.Equal("first line\n", json.Str("first"));
+    }
+
+    [Fact]
+    public async Task A_body_over_max_body_size_gets_413_without_reaching_the_app()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "2", "--max-body-size", "1");
+        using (var small = new ByteArrayContent(RandomBytes(512 * 1024, 4)))
+        using (var ok = await server.Client.PostAsync("/echo", small))
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+
+        using var big = new ByteArrayContent(RandomBytes(2 * 1024 * 1024, 5));
+        using var r = await server.Client.PostAsync("/echo", big);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        var text = await r.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("sha256", text, StringComparison.Ordinal);
+        // The access line for the refused request names no worker.
+        var access = await server.WaitForEventAsync(e => e.Str("event") == "access" && e.GetProperty("status").GetInt32() == 413, Http.Short);
+        Assert.True(!access.TryGetProperty("worker_pid", out var pid) || pid.ValueKind == JsonValueKind.Null,
+            "a worker handled the 413 request: " + access.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_chunked_body_over_max_body_size_gets_413_too()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "2", "--max-body-size", "1");
+        using var req = new HttpRequestMessage(HttpMethod.Post, "/echo") { Content = ChunkedContent.Of(RandomBytes(2 * 1024 * 1024, 6)) };
+        req.Headers.TransferEncodingChunked = true;
+        HttpStatusCode status;
+        try
+        {
+            using var r = await server.Client.SendAsync(req);
+            status = r.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            status = 0; // the server may cut the upload short after answering: acceptable
+        }
+        Assert.True(status is HttpStatusCode.RequestEntityTooLarge or 0, $"got {(int)status}");
+        Assert.DoesNotContain(server.Events("access"), e => e.GetProperty("status").GetInt32() == 200 && e.Str("path") == "/echo");
+    }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Tapster.Tests.Functional;
+
+[Collection(FunctionalGroup.Name)]
+public class ConcurrencyTests
+{
+    [Fact]
+    public async Task Past_the_queue_size_a_request_gets_503_with_Retry_After_at_once()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--queue-size", "1");
+        var holder = server.Client.GetAsync("/slow?s=3");
+        await Task.Delay(500); // let the holder reach the only slot (nothing to observe from outside)
+        var queued = server.Client.GetAsync("/slow?s=0");
+        await Task.Delay(300); // let it enter the queue
+        Assert.False(holder.IsCompleted || queued.IsCompleted, "the slot was not held");
+        var sw = Stopwatch.StartNew();
+        using (var r = await server.Client.GetAsync("/"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"503 after {sw.Elapsed}: not at once");
+            Assert.False(string.IsNullOrEmpty(r.Header("Retry-After")), "no Retry-After");
+        }
+        using var h = await holder;
+        using var q = await queued;
+        Assert.Equal(HttpStatusCode.OK, h.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, q.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_queued_longer_than_the_queue_timeout_gets_503()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--queue-timeout", "1");
+        var holder = server.Client.GetAsync("/slow?s=4");
+        await Task.Delay(500); // let the holder reach the only slot
+        var sw = Stopwatch.StartNew();
+        using (var r = await server.Client.GetAsync("/"))
+        {
+            var elapsed = sw.Elapsed;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            Assert.True(elapsed > TimeSpan.FromSeconds(0.7) && elapsed < TimeSpan.FromSeconds(2.5), $"503 after {elapsed}");
+        }
+        using var h = await holder;
+        Assert.Equal(HttpStatusCode.OK, h.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_client_that_disconnects_while_queued_is_never_run()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1");
+        var holder = server.Client.GetAsync("/slow?s=2");
+        await Task.Delay(500); // let the holder reach the only slot
+        using (var raw = await RawHttp.ConnectAsync(server.Port))
+        {
+            await raw.SendAsync(RawHttp.Get("/print?q=ghost-XYZ"));
+            await Task.Delay(100);
+        } // closed while queued behind the holder
+        using (var h = await holder)
+            Assert.Equal(HttpStatusCode.OK, h.StatusCode);
+        Assert.Equal("printed", await server.Client.GetTextAsync("/print?q=after-ghost"));
+        await server.WaitForLogAsync(l => l.Contains("stdout-marker-after-ghost", StringComparison.Ordinal), Http.Short);
+        Assert.DoesNotContain("ghost-XYZ", server.AllOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Threads_of_one_worker_run_requests_at_the_same_time()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "4");
+        var sw = Stopwatch.StartNew();
+        var results = await Task.WhenAll(server.Client.GetJsonAsync("/threads?s=1"), server.Client.GetJsonAsync("/threads?s=1"));
+        var elapsed = sw.Elapsed;
+        Assert.Equal(results[0].GetProperty("pid").GetInt32(), results[1].GetProperty("pid").GetInt32());
+        Assert.NotEqual(results[0].GetProperty("thread").GetInt64(), results[1].GetProperty("thread").GetInt64());
+        Assert.True(elapsed < TimeSpan.FromSeconds(1.8), $"two 1 s requests took {elapsed}: not concurrent");
+    }
+
+    [Fact]
+    public async Task Max_requests_recycles_workers_without_failing_a_request()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--max-requests", "5");
+        var pids = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var r = await server.Client.GetAsync("/pid");
+            Assert.True(r.StatusCode == HttpStatusCode.OK, $"request {i} -> {(int)r.StatusCode}");
+            pids.Add(await r.Content.ReadAsStringAsync());
+        }
+        Assert.True(pids.Distinct().Count() >= 2, $"pids: {string.Join(",", pids)}");
+    }
+
+    [Fact]
+    public async Task SIGTERM_lets_requests_in_flight_finish_and_exits_0()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "2", "--threads", "4", "--graceful-timeout", "10");
+        var requests = Enumerable.Range(0, 6).Select(_ => server.Client.GetAsync("/slow?s=1.5")).ToList();
+        await Task.Delay(500); // the 6 requests are in the app by now (1.5 s each); nothing to observe from outside
+        Assert.DoesNotContain(requests, t => t.IsCompleted);
+        server.SendSigterm();
+        foreach (var t in requests)
+        {
+            using var r = await t;
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal("slow done", await r.Content.ReadAsStringAsync());
+        }
+        var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        Assert.True(code == 0, $"exit code {code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none (still running)"}\n{server.AllOutput}");
+    }
+}

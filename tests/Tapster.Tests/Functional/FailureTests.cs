@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Tapster.Tests.Functional;
+
+[Collection(FunctionalGroup.Name)]
+public class FailureTests
+{
+    static readonly string[] OneWorker = ["--workers", "1", "--threads", "2"];
+
+    [Fact]
+    public async Task A_request_over_the_timeout_gets_504_and_the_stack_is_logged()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "2", "--timeout", "2");
+        var sw = Stopwatch.StartNew();
+        using (var r = await server.Client.GetAsync("/slow?s=30"))
+        {
+            Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"504 after {sw.Elapsed}");
+        }
+        // The Python stack of the stuck worker shows the app's frame.
+        await server.WaitForEventAsync(e => e.Str("event") == "app.output"
+            && (e.Str("line") ?? "").Contains("in slow", StringComparison.Ordinal), Http.Short);
+        Assert.NotEmpty(server.Events("worker.timeout"));
+        for (var i = 0; i < 10; i++)
+        {
+            using var r = await server.Client.GetAsync("/");
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_that_dies_mid_request_gives_502_and_a_new_worker_takes_over()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        var pidBefore = await server.Client.GetTextAsync("/pid");
+        using (var r = await server.Client.GetAsync("/crash"))
+            Assert.Equal(HttpStatusCode.BadGateway, r.StatusCode);
+        for (var i = 0; i < 5; i++)
+            Assert.Equal("ok", await server.Client.GetTextAsync("/"));
+        Assert.NotEqual(pidBefore, await server.Client.GetTextAsync("/pid"));
+        Assert.NotEmpty(server.Events("worker.crashed"));
+    }
+
+    [Fact]
+    public async Task An_app_exception_gives_500_without_details_and_the_traceback_is_logged()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        using var r = await server.Client.GetAsync("/raise");
+        Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+        var body = await r.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("secret-detail-4242", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", body, StringComparison.Ordinal);
+        await server.WaitForLogAsync(l => l.Contains("Traceback", StringComparison.Ordinal), Http.Short);
+        await server.WaitForLogAsync(l => l.Contains("RuntimeError: secret-detail-4242", StringComparison.Ordinal), Http.Short);
+        Assert.Equal("ok", await server.Client.GetTextAsync("/"));
+    }
+
+    [Fact]
+    public async Task An_exception_after_the_response_started_aborts_the_connection()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        using var raw = await RawHttp.ConnectAsync(server.Port);
+        await raw.SendAsync(RawHttp.Get("/raise-after-start"));
+        Assert.True(await raw.ReadUntilClosedAsync(Http.Short), "the connection stayed open:\n" + raw.Text);
+        Assert.DoesNotContain("\r\n0\r\n\r\n", raw.Text, StringComparison.Ordinal); // no clean end of a chunked body
+        Assert.DoesNotContain("after-start-4243", raw.Text, StringComparison.Ordinal);
+        await server.WaitForLogAsync(l => l.Contains("after-start-4243", StringComparison.Ordinal), Http.Short);
+    }
+
+    [Fact]
+    public async Task A_hop_by_hop_header_from_the_app_gives_500()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        using (var r = await server.Client.GetAsync("/hop-by-hop"))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+            Assert.DoesNotContain("hop-by-hop body", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var r = await server.Client.GetAsync("/hop-by-hop?h=te"))
+            Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task Error_responses_made_by_the_server_carry_the_request_id_too()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        using var r = await server.Client.GetAsync("/hop-by-hop");
+        Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+        Assert.False(string.IsNullOrEmpty(r.Header("X-Request-ID")), "the 500 for a refused response has no X-Request-ID");
+    }
+
+    static async Task AssertFramingErrorClosesTheConnectionAsync(string path, int declaredLength)
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        using var raw = await RawHttp.ConnectAsync(server.Port);
+        await raw.SendAsync(RawHttp.Get(path) + RawHttp.Get("/"));
+        Assert.True(await raw.ReadUntilClosedAsync(Http.Short), "the connection stayed open:\n" + raw.Text);
+        Assert.True(raw.StatusLineCount <= 1, "the second request was answered on a broken connection:\n" + raw.Text);
+        var text = raw.Text;
+        var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        if (headEnd >= 0)
+        {
+            var body = text[(headEnd + 4)..];
+            Assert.True(body.Length <= declaredLength, $"{body.Length} body bytes sent for Content-Length {declaredLength}");
+        }
+        // The server itself is fine.
+        Assert.Equal("ok", await server.Client.GetTextAsync("/"));
+    }
+
+    [Fact]
+    public Task A_body_shorter_than_its_Content_Length_closes_the_connection() =>
+        AssertFramingErrorClosesTheConnectionAsync("/short-body", 100);
+
+    [Fact]
+    public Task A_body_longer_than_its_Content_Length_is_not_sent_past_it_and_closes_the_connection() =>
+        AssertFramingErrorClosesTheConnectionAsync("/long-body", 5);
+
+    [Fact]
+    public async Task A_second_start_response_with_exc_info_after_the_headers_aborts_the_response()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        using var raw = await RawHttp.ConnectAsync(server.Port);
+        await raw.SendAsync(RawHttp.Get("/exc-info"));
+        // PEP 3333: headers were sent, so start_response must re-raise; the server then cannot finish
+        // the response and must abort it (or, had it buffered, answer 500). Never a clean 200.
+        await raw.ReadUntilAsync(t => t.Contains("\r\n0\r\n\r\n", StringComparison.Ordinal), Http.Short);
+        var text = raw.Text;
+        Assert.DoesNotContain("not-reraised", text, StringComparison.Ordinal);
+        // An abort may be a reset that discards what the client had not read yet: then nothing arrives.
+        var aborted = raw.Closed && !text.Contains("\r\n0\r\n\r\n", StringComparison.Ordinal)
+            && (text.Length == 0 || text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal));
+        var error500 = text.StartsWith("HTTP/1.1 500", StringComparison.Ordinal);
+        Assert.True(aborted || error500, "expected an aborted response or a 500:\n" + text);
+        await server.WaitForLogAsync(l => l.Contains("exc-info-4244", StringComparison.Ordinal), Http.Short);
+    }
+
+    [Fact]
+    public async Task A_garbage_request_line_gets_400_and_the_server_keeps_serving()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        using (var raw = await RawHttp.ConnectAsync(server.Port))
+        {
+            await raw.SendAsync("THIS IS NOT HTTP AT ALL\r\n\r\n");
+            await raw.ReadUntilAsync(t => t.Contains("\r\n\r\n", StringComparison.Ordinal), Http.Short);
+            Assert.StartsWith("HTTP/1.1 400", raw.Text, StringComparison.Ordinal);
+        }
+        using var r = await server.Client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_100_KB_header_gets_431_and_the_server_keeps_serving()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        using (var raw = await RawHttp.ConnectAsync(server.Port))
+        {
+            try
+            {
+                await raw.SendAsync(RawHttp.Get("/", "X-Big: " + new string('a', 100 * 1024) + "\r\n"));
+            }
+            catch (IOException) { } // the server may answer and close before reading it all
+            await raw.ReadUntilAsync(t => t.Contains("\r\n\r\n", StringComparison.Ordinal), Http.Short);
+            Assert.StartsWith("HTTP/1.1 431", raw.Text, StringComparison.Ordinal);
+        }
+        using var r = await server.Client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Tapster.Tests.Functional;
+
+[Collection(FunctionalGroup.Name)]
+public class LoggingTests(SharedProbeServer shared)
+{
+    TapsterServer Server => shared.Server;
+
+    [Fact]
+    public async Task The_apps_stdout_and_stderr_lines_are_logged_with_the_worker_pid_and_stream()
+    {
+        var q = "abc" + Guid.NewGuid().ToString("N")[..8];
+        var pid = int.Parse(await Server.Client.GetTextAsync("/pid"), CultureInfo.InvariantCulture);
+        Assert.Equal("printed", await Server.Client.GetTextAsync("/print?q=" + q));
+        foreach (var (marker, stream) in new[] { ("stdout-marker-", "stdout"), ("stderr-marker-", "stderr"), ("wsgi-errors-marker-", "stderr") })
+        {
+            var e = await Server.WaitForEventAsync(e => e.Str("event") == "app.output" && e.Str("line") == marker + q, Http.Short);
+            Assert.Equal(stream, e.Str("stream"));
+            Assert.Equal(pid, e.GetProperty("pid").GetInt32());
+            Assert.Equal("worker", e.Str("source"));
+            Assert.True(e.TryGetProperty("worker", out _), "no worker id: " + e.GetRawText());
+        }
+    }
+
+    [Fact]
+    public async Task Every_request_gets_an_access_log_line_with_its_details()
+    {
+        var pid = int.Parse(await Server.Client.GetTextAsync("/pid"), CultureInfo.InvariantCulture);
+        var id = "access-" + Guid.NewGuid().ToString("N");
+        using var req = new HttpRequestMessage(HttpMethod.Get, "/health?x=1");
+        req.Headers.Add("X-Request-ID", id);
+        using var r = await Server.Client.SendAsync(req);
+        var length = (await r.Content.ReadAsByteArrayAsync()).Length;
+        var e = await Server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("request_id") == id, Http.Short);
+        Assert.Equal("GET", e.Str("method"));
+        Assert.Equal("/health", e.Str("path"));
+        Assert.Equal(200, e.GetProperty("status").GetInt32());
+        Assert.Equal(length, e.GetProperty("bytes").GetInt32());
+        Assert.Equal(JsonValueKind.Number, e.GetProperty("duration_ms").ValueKind);
+        Assert.True(e.GetProperty("duration_ms").GetDouble() >= 0);
+        Assert.Equal(JsonValueKind.Number, e.GetProperty("queue_ms").ValueKind);
+        Assert.True(e.GetProperty("queue_ms").GetDouble() >= 0);
+        Assert.Equal(pid, e.GetProperty("worker_pid").GetInt32());
+        Assert.Single(Server.Events("access"), a => a.Str("request_id") == id);
+    }
+
+    [Fact]
+    public async Task The_access_log_counts_the_bytes_of_an_error_body_made_by_the_server()
+    {
+        var id = "errbytes-" + Guid.NewGuid().ToString("N");
+        using var req = new HttpRequestMessage(HttpMethod.Get, "/hop-by-hop");
+        req.Headers.Add("X-Request-ID", id);
+        using var r = await Server.Client.SendAsync(req);
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, r.StatusCode);
+        var length = (await r.Content.ReadAsByteArrayAsync()).Length;
+        Assert.True(length > 0);
+        var e = await Server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("request_id") == id, Http.Short);
+        Assert.Equal(500, e.GetProperty("status").GetInt32());
+        Assert.True(e.GetProperty("bytes").GetInt32() == length,
+            $"the client got {length} body bytes, the access line says {e.GetProperty("bytes").GetInt32()}");
+    }
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Tapster.Tests.Functional;
+
+[Collection(FunctionalGroup.Name)]
+public class StreamingTests(SharedProbeServer shared)
+{
+    TapsterServer Server => shared.Server;
+
+    [Fact]
+    public async Task A_streamed_response_reaches_the_client_chunk_by_chunk()
+    {
+        using var raw = await RawHttp.ConnectAsync(Server.Port);
+        await raw.SendAsync(RawHttp.Get("/stream?n=3&delay=1"));
+        var sw = Stopwatch.StartNew();
+        Assert.True(await raw.ReadUntilAsync(t => t.Contains("chunk0", StringComparison.Ordinal), Http.Short), raw.Text);
+        var firstAt = sw.Elapsed;
+        Assert.DoesNotContain("chunk2", raw.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\r\n0\r\n\r\n", raw.Text, StringComparison.Ordinal);
+        Assert.True(await raw.ReadUntilAsync(t => t.Contains("\r\n0\r\n\r\n", StringComparison.Ordinal), Http.Short), raw.Text);
+        var lastAt = sw.Elapsed;
+        Assert.Contains("chunk2", raw.Text, StringComparison.Ordinal);
+        Assert.True(lastAt - firstAt > TimeSpan.FromSeconds(1.5), $"chunk0 at {firstAt}, end at {lastAt}: the response was buffered");
+    }
+
+    [Fact]
+    public async Task Server_sent_events_arrive_one_by_one()
+    {
+        using var raw = await RawHttp.ConnectAsync(Server.Port);
+        await raw.SendAsync(RawHttp.Get("/sse"));
+        Assert.True(await raw.ReadUntilAsync(t => t.Contains("data: event0", StringComparison.Ordinal), Http.Short), raw.Text);
+        Assert.DoesNotContain("event1", raw.Text, StringComparison.Ordinal);
+        Assert.Contains("text/event-stream", raw.Text, StringComparison.OrdinalIgnoreCase);
+        Assert.True(await raw.ReadUntilAsync(t => t.Contains("data: event1", StringComparison.Ordinal), Http.Short), raw.Text);
+        Assert.DoesNotContain("event2", raw.Text, StringComparison.Ordinal);
+        Assert.True(await raw.ReadUntilAsync(t => t.Contains("data: event2", StringComparison.Ordinal), Http.Short), raw.Text);
+    }
+
+    [Fact]
+    public async Task Close_is_called_on_the_app_iterable_when_the_client_disconnects_mid_stream()
+    {
+        var before = int.Parse(await Server.Client.GetTextAsync("/close-count"), System.Globalization.CultureInfo.InvariantCulture);
+        using (var raw = await RawHttp.ConnectAsync(Server.Port))
+        {
+            await raw.SendAsync(RawHttp.Get("/close-tracker?n=200&delay=0.05"));
+            Assert.True(await raw.ReadUntilAsync(t => t.Contains("tick1", StringComparison.Ordinal), Http.Short), raw.Text);
+            raw.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // reset, not a polite FIN
+        }
+        var sw = Stopwatch.StartNew();
+        var after = before;
+        while (sw.Elapsed < TimeSpan.FromSeconds(8) && after == before)
+        {
+            await Task.Delay(100);
+            after = int.Parse(await Server.Client.GetTextAsync("/close-count"), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.True(after == before + 1, $"close() count went from {before} to {after} within {sw.Elapsed} (the stream takes 10 s if never stopped)");
+    }
+
+    [Fact]
+    public async Task HEAD_gets_the_same_headers_and_no_body()
+    {
+        using var get = await Server.Client.GetAsync("/health");
+        using var headReq = new HttpRequestMessage(HttpMethod.Head, "/health");
+        using var head = await Server.Client.SendAsync(headReq);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(get.Content.Headers.ContentType?.MediaType, head.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(get.Content.Headers.ContentLength, head.Content.Headers.ContentLength);
+
+        using var raw = await RawHttp.ConnectAsync(Server.Port);
+        await raw.SendAsync("HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n" + RawHttp.Get("/", "Connection: close\r\n"));
+        Assert.True(await raw.ReadUntilClosedAsync(Http.Short), raw.Text);
+        // The HEAD answer has no body, so the next bytes are the second response's status line.
+        var text = raw.Text;
+        var firstEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+        Assert.StartsWith("HTTP/1.1 200", text[firstEnd..], StringComparison.Ordinal);
+        Assert.EndsWith("ok", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_file_wrapper_response_is_served_byte_for_byte()
+    {
+        var expected = await Server.Client.GetJsonAsync("/file-sha");
+        var body = await Server.Client.GetByteArrayAsync("/file");
+        Assert.Equal(expected.GetProperty("size").GetInt32(), body.Length);
+        Assert.Equal(expected.Str("sha256"), Http.Sha256Hex(body));
+    }
+
+    [Fact]
+    public async Task The_legacy_write_callable_sends_its_data_before_the_returned_iterable()
+    {
+        Assert.Equal("written-1\nwritten-2\nreturned\n", await Server.Client.GetTextAsync("/write"));
+    }
+}

@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Tapster.Tests.Functional;
+
+/// <summary>
+/// A real <c>tapster serve</c> child process on a free port, for functional tests. Captures stdout and
+/// stderr lines, waits until the app answers, and stops the server with SIGTERM on dispose.
+/// </summary>
+public sealed class TapsterServer : IAsyncDisposable
+{
+    public const string Python = "/usr/bin/python3";
+    static readonly SemaphoreSlim BuildLock = new(1, 1);
+    static bool built;
+
+    readonly Process process;
+    readonly List<string> stdout = [];
+    readonly List<string> stderr = [];
+    readonly object gate = new();
+    bool disposed;
+
+    TapsterServer(Process process, int port, string stateDir)
+    {
+        this.process = process;
+        Port = port;
+        StateDir = stateDir;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        Client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(30) })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+    }
+
+    public int Port { get; }
+    public Uri BaseAddress { get; }
+    public int Pid => process.Id;
+    public string StateDir { get; }
+    public HttpClient Client { get; }
+    public bool HasExited => process.HasExited;
+
+    bool Started
+    {
+        get
+        {
+            try { return process.Id > 0; }
+            catch (InvalidOperationException) { return false; }
+        }
+    }
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string TestAssets => Path.Combine(RepoRoot, "testassets");
+    public static string Binary => Path.Combine(RepoRoot, ".tapster", "bin", "tapster");
+
+    public IReadOnlyList<string> StdoutLines { get { lock (gate) return [.. stdout]; } }
+    public IReadOnlyList<string> StderrLines { get { lock (gate) return [.. stderr]; } }
+    public string AllOutput { get { lock (gate) return string.Join('\n', stdout.Concat(stderr)); } }
+
+    static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Tapster.slnx")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("Tapster.slnx not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>
+    /// Runs the launcher once per test run (<c>tapster --version</c>): it builds the binary when it is
+    /// missing or older than the sources, so the tests always run the current server.
+    /// </summary>
+    static async Task EnsureBuiltAsync()
+    {
+        if (built) return;
+        await BuildLock.WaitAsync();
+        try
+        {
+            if (built) return;
+            var psi = new ProcessStartInfo(Path.Combine(RepoRoot, "tapster"), "--version")
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            using var p = Process.Start(psi)!;
+            var err = p.StandardError.ReadToEndAsync();
+            var output = p.StandardOutput.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            await p.WaitForExitAsync(cts.Token);
+            Assert.True(p.ExitCode == 0 && File.Exists(Binary),
+                $"the launcher did not build {Binary} (exit {p.ExitCode}):\n{await output}\n{await err}");
+            built = true;
+        }
+        finally { BuildLock.Release(); }
+    }
+
+    public static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    static async Task<TapsterServer> LaunchAsync(string app, string[] flags, IDictionary<string, string>? env, bool addPython)
+    {
+        await EnsureBuiltAsync();
+        var port = FreePort();
+        var stateDir = Directory.CreateTempSubdirectory("tapster-ft-").FullName;
+        var psi = new ProcessStartInfo(Binary)
+        {
+            WorkingDirectory = TestAssets,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("serve");
+        psi.ArgumentList.Add("--bind");
+        psi.ArgumentList.Add($"127.0.0.1:{port}");
+        if (addPython && !flags.Contains("--python"))
+        {
+            psi.ArgumentList.Add("--python");
+            psi.ArgumentList.Add(Python);
+        }
+        foreach (var f in flags) psi.ArgumentList.Add(f);
+        psi.ArgumentList.Add(app);
+        psi.Environment["PROBE_STATE_DIR"] = stateDir;
+        psi.Environment["PYTHONUNBUFFERED"] = "1";
+        if (env is not null)
+            foreach (var (k, v) in env) psi.Environment[k] = v;
+
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        var server = new TapsterServer(process, port, stateDir);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (server.gate) server.stdout.Add(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (server.gate) server.stderr.Add(e.Data); };
+        try
+        {
+            process.Start();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>Starts <c>tapster serve APP FLAGS</c> and waits (60 s at most) until GET / or /health answers.</summary>
+    public static Task<TapsterServer> StartAsync(string app, params string[] flags) => StartAsync(app, null, flags);
+
+    public static async Task<TapsterServer> StartAsync(string app, IDictionary<string, string>? env, params string[] flags)
+    {
+        var server = await LaunchAsync(app, flags, env, addPython: true);
+        try
+        {
+            await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"tapster exited with {process.ExitCode} before it was ready:\n{AllOutput}");
+            foreach (var path in new[] { "/health", "/" })
+            {
+                try
+                {
+                    using var r = await probe.GetAsync(path);
+                    if ((int)r.StatusCode < 500) return;
+                }
+                catch (HttpRequestException) { }
+                catch (TaskCanceledException) { }
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"tapster was not ready within {timeout}:\n{AllOutput}");
+    }
+
+    /// <summary>Runs <c>tapster serve</c> expecting it to exit on its own (boot failures).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)> StartExpectingExitAsync(
+        string app, string[] flags, bool addPython = true, TimeSpan? timeout = null)
+    {
+        var server = await LaunchAsync(app, flags, null, addPython);
+        var sw = Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await server.process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            var output = server.AllOutput;
+            await server.DisposeAsync();
+            throw new Xunit.Sdk.XunitException($"tapster did not exit within {timeout ?? TimeSpan.FromSeconds(60)} (respawning?):\n{output}");
+        }
+        var elapsed = sw.Elapsed;
+        server.process.WaitForExit(); // flush the async readers
+        var code = server.process.ExitCode;
+        var result = (code, string.Join('\n', server.StdoutLines), string.Join('\n', server.StderrLines), elapsed);
+        await server.DisposeAsync();
+        return result;
+    }
+
+    /// <summary>Waits until a captured line (stdout or stderr) satisfies the predicate.</summary>
+    public async Task<string> WaitForLogAsync(Func<string, bool> predicate, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            string? hit;
+            lock (gate) hit = stdout.Concat(stderr).FirstOrDefault(predicate);
+            if (hit is not null) return hit;
+            if (sw.Elapsed > timeout)
+                throw new TimeoutException($"no log line matched within {timeout}:\n{AllOutput}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits until a JSON log event satisfies the predicate.</summary>
+    public async Task<JsonElement> WaitForEventAsync(Func<JsonElement, bool> predicate, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var hit = Events().Where(predicate).Select(e => (JsonElement?)e).FirstOrDefault();
+            if (hit is { } h) return h;
+            if (sw.Elapsed > timeout)
+                throw new TimeoutException($"no log event matched within {timeout}:\n{AllOutput}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Every stdout line that parses as a JSON object.</summary>
+    public List<JsonElement> Events()
+    {
+        var result = new List<JsonElement>();
+        foreach (var line in StdoutLines)
+        {
+            if (!line.StartsWith('{')) continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object) result.Add(doc.RootElement.Clone());
+            }
+            catch (JsonException) { }
+        }
+        return result;
+    }
+
+    public List<JsonElement> Events(string name) =>
+        Events().Where(e => e.TryGetProperty("event", out var ev) && ev.GetString() == name).ToList();
+
+    public void SendSigterm()
+    {
+        if (process.HasExited) return;
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])
+        {
+            UseShellExecute = false,
+        })!;
+        kill.WaitForExit(10_000);
+    }
+
+    /// <summary>Waits for the process to exit; returns its exit code, or null on timeout.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+            process.WaitForExit();
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException) { return null; }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed) return;
+        disposed = true;
+        Client.Dispose();
+        try
+        {
+            if (Started && !process.HasExited)
+            {
+                SendSigterm();
+                if (await WaitForExitAsync(TimeSpan.FromSeconds(15)) is null)
+                    process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException) { }
+        process.Dispose();
+        try { Directory.Delete(StateDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
