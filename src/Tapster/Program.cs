@@ -6,4 +6,13 @@ var root = new RootCommand("Tapster runs Python web apps (WSGI: Flask, Django, .
     ServeCommand.Create(),
 };
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // One line naming the problem, exit code 2: the contract for every usage mistake.
+    var command = parsed.CommandResult.Command == root ? "tapster" : $"tapster {parsed.CommandResult.Command.Name}";
+    await Console.Error.WriteLineAsync($"tapster: error: {parsed.Errors[0].Message} (see '{command} --help')").ConfigureAwait(false);
+    return 2;
+}
+
+return await parsed.InvokeAsync().ConfigureAwait(false);

@@ -22,6 +22,13 @@ internal static class ServeCommand
             Arity = ArgumentArity.ZeroOrOne,
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TAPSTER_APP") ?? ".",
         };
+        app.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } value && value.StartsWith('-'))
+            {
+                r.AddError($"unknown option '{value}'");
+            }
+        });
         var bind = new Option<string[]>("--bind", "-b")
         {
             Description = "Address to listen on, HOST:PORT; repeat for several. Default: 127.0.0.1:8000.",
@@ -107,29 +114,31 @@ internal static class ServeCommand
         var option = alias is null ? new Option<int>(name) : new Option<int>(name, alias);
         option.Description = $"{description} [env: {EnvName(name)}]";
         option.HelpName = "N";
-        option.DefaultValueFactory = result =>
+        option.CustomParser = result =>
         {
-            var env = Environment.GetEnvironmentVariable(EnvName(name));
-            if (string.IsNullOrEmpty(env))
+            var fromFlag = result.Tokens.Count > 0;
+            var text = fromFlag ? result.Tokens[0].Value : Environment.GetEnvironmentVariable(EnvName(name));
+            if (string.IsNullOrEmpty(text))
             {
                 return fallback;
             }
 
-            if (int.TryParse(env, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            var source = fromFlag ? name : EnvName(name);
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
             {
-                return parsed;
+                result.AddError($"{source} '{text}' is not a whole number");
+                return fallback;
             }
 
-            result.AddError($"{EnvName(name)}='{env}' is not a whole number");
-            return fallback;
-        };
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < minimum)
+            if (parsed < minimum)
             {
-                r.AddError($"{name} must be at least {minimum}");
+                result.AddError($"{source} must be at least {minimum}, got {parsed}");
+                return fallback;
             }
-        });
+
+            return parsed;
+        };
+        option.DefaultValueFactory = option.CustomParser;
         return option;
     }
 

@@ -35,7 +35,7 @@ internal sealed partial class RequestHandler(
             using var body = await ReadBodyAsync(context).ConfigureAwait(false);
             if (body is null)
             {
-                await RespondAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large\n").ConfigureAwait(false);
+                bytes = await RespondAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large\n").ConfigureAwait(false);
                 return;
             }
 
@@ -43,7 +43,7 @@ internal sealed partial class RequestHandler(
             queuedFor = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             if (acquired.Slot is not { } slot)
             {
-                await RefuseAsync(context, acquired.Failure).ConfigureAwait(false);
+                bytes = await RefuseAsync(context, acquired.Failure).ConfigureAwait(false);
                 return;
             }
 
@@ -71,9 +71,8 @@ internal sealed partial class RequestHandler(
                 supervisor.RequestFinished(slot.Worker);
             }
 
-            bytes = exchange.BytesSent;
-            await CompleteAsync(context, exchange, outcome, slot).ConfigureAwait(false);
-            bytes = Math.Max(bytes, exchange.BytesSent);
+            bytes = exchange.BytesSent; // what the log shows if finishing the response throws
+            bytes = await CompleteAsync(context, exchange, outcome, slot, requestId).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException
             || e is BadHttpRequestException)
@@ -102,45 +101,41 @@ internal sealed partial class RequestHandler(
         }
     }
 
-    private async Task CompleteAsync(HttpContext context, WorkerExchange exchange, ExchangeOutcome outcome, WorkerSlot slot)
+    /// <summary>Finishes the response for <paramref name="outcome"/>; returns the body bytes the client got.</summary>
+    private async Task<long> CompleteAsync(HttpContext context, WorkerExchange exchange, ExchangeOutcome outcome, WorkerSlot slot, string requestId)
     {
         switch (outcome)
         {
             case ExchangeOutcome.Completed when exchange.PendingFile is { } file:
                 using (file.Handle)
                 {
-                    await SendFileAsync(context, file).ConfigureAwait(false);
+                    return await SendFileAsync(context, file).ConfigureAwait(false);
                 }
 
-                break;
             case ExchangeOutcome.Completed:
-                break;
+                return exchange.BytesSent;
             case ExchangeOutcome.ClientGone:
                 context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
-                break;
+                return exchange.BytesSent;
             case ExchangeOutcome.LengthMismatch:
                 LogLengthMismatch(logger, context.Request.Path.Value);
                 context.Abort();
-                break;
+                return exchange.BytesSent;
             case ExchangeOutcome.AppFailedMidResponse:
                 context.Abort();
-                break;
+                return exchange.BytesSent;
             case ExchangeOutcome.InvalidResponse:
                 LogInvalidResponse(logger, context.Request.Path.Value, exchange.AppError ?? "");
-                await FailAsync(context, StatusCodes.Status500InternalServerError, "Internal Server Error\n").ConfigureAwait(false);
-                break;
+                return await FailAsync(context, requestId, StatusCodes.Status500InternalServerError, "Internal Server Error\n").ConfigureAwait(false);
             case ExchangeOutcome.TimedOut:
-                await FailAsync(context, StatusCodes.Status504GatewayTimeout, "Gateway Timeout: the app took too long\n").ConfigureAwait(false);
-                break;
-            case ExchangeOutcome.WorkerDied:
-            case ExchangeOutcome.ProtocolViolation:
+                return await FailAsync(context, requestId, StatusCodes.Status504GatewayTimeout, "Gateway Timeout: the app took too long\n").ConfigureAwait(false);
+            default:
                 supervisor.ReportBroken(slot.Worker, exchange.AppError ?? "it died during a request");
-                await FailAsync(context, StatusCodes.Status502BadGateway, "Bad Gateway: the app's worker died\n").ConfigureAwait(false);
-                break;
+                return await FailAsync(context, requestId, StatusCodes.Status502BadGateway, "Bad Gateway: the app's worker died\n").ConfigureAwait(false);
         }
     }
 
-    private static async Task SendFileAsync(HttpContext context, (Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long Offset, long Count) file)
+    private static async Task<long> SendFileAsync(HttpContext context, (Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long Offset, long Count) file)
     {
         var length = RandomAccess.GetLength(file.Handle);
         var remaining = file.Count < 0 ? length - file.Offset : Math.Min(file.Count, length - file.Offset);
@@ -151,7 +146,7 @@ internal sealed partial class RequestHandler(
 
         if (HttpMethods.IsHead(context.Request.Method))
         {
-            return;
+            return 0;
         }
 
         var offset = file.Offset;
@@ -164,7 +159,7 @@ internal sealed partial class RequestHandler(
             {
                 // The file shrank under us: a short response must not pass for a whole one.
                 context.Abort();
-                return;
+                break;
             }
 
             writer.Advance(read);
@@ -172,27 +167,30 @@ internal sealed partial class RequestHandler(
             remaining -= read;
             await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
+
+        return offset - file.Offset;
     }
 
     /// <summary>Answers with an error status when nothing was sent yet, else cuts the connection.</summary>
-    private static Task FailAsync(HttpContext context, int status, string message)
+    private static Task<long> FailAsync(HttpContext context, string requestId, int status, string message)
     {
         if (context.Response.HasStarted)
         {
             context.Abort();
-            return Task.CompletedTask;
+            return Task.FromResult(0L);
         }
 
         context.Response.Clear();
+        context.Response.Headers["X-Request-ID"] = requestId;
         return RespondAsync(context, status, message);
     }
 
-    private static Task RefuseAsync(HttpContext context, AcquireFailure failure)
+    private static Task<long> RefuseAsync(HttpContext context, AcquireFailure failure)
     {
         if (failure == AcquireFailure.ClientGone)
         {
             context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
-            return Task.CompletedTask;
+            return Task.FromResult(0L);
         }
 
         context.Response.Headers.RetryAfter = RetryAfterSeconds;
@@ -200,11 +198,15 @@ internal sealed partial class RequestHandler(
         return RespondAsync(context, StatusCodes.Status503ServiceUnavailable, message);
     }
 
-    private static Task RespondAsync(HttpContext context, int status, string message)
+    /// <summary>A short plain-text answer made by Tapster itself; returns its length for the access log.</summary>
+    private static async Task<long> RespondAsync(HttpContext context, int status, string message)
     {
+        var body = System.Text.Encoding.UTF8.GetBytes(message);
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(message);
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        return body.Length;
     }
 
     [LoggerMessage(EventId = 200, EventName = "response.invalid", Level = LogLevel.Error, Message = "The app's response to {Path} was refused: {Reason}")]

@@ -422,9 +422,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
             return;
         }
 
-        var tried = _pythonIndex == 0 ? $"python: {Python}" : $"python: {Python}; also tried {string.Join(", ", _pythons.Take(_pythonIndex))}";
+        // The bridge names the interpreter in messages about missing modules; say it once.
+        var python = error.Message.Contains(Python, StringComparison.Ordinal) ? "" : $" (python: {Python})";
+        var tried = _pythonIndex == 0 ? "" : $"; also tried {string.Join(", ", _pythons.Take(_pythonIndex))}";
         var exitCode = error.Kind == "spec" ? BootFailure.SpecExitCode : BootFailure.ImportExitCode;
-        _boot.TrySetResult(new BootFailure($"cannot load app '{_app}': {error.Message} ({tried})", error.Traceback, exitCode));
+        _boot.TrySetResult(new BootFailure($"cannot load app '{_app}': {error.Message}{python}{tried}", error.Traceback, exitCode));
     }
 
     private void OnZygoteGone(string detail)

@@ -7,7 +7,7 @@ public class Http2Tests(SharedProbeServer shared)
 {
     // Kestrel answers an h2c prior-knowledge connection with GOAWAY HTTP_1_1_REQUIRED: the endpoint
     // offers HTTP/1.1 and HTTP/2, and without TLS (ALPN) Kestrel falls back to HTTP/1.1 only.
-    [Fact(Skip = "h2c prior knowledge not implemented yet")]
+    [Fact]
     public async Task HTTP_2_with_prior_knowledge_over_cleartext_is_served()
     {
         using var client = new HttpClient
