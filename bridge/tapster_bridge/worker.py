@@ -93,8 +93,8 @@ class Worker:
         self.control = None
         self.stopping = False
 
-    def stop_soon(self, *_):
-        """SIGTERM handler and slot-EOF path: EOF on the control read makes the main thread stop us.
+    def stop_soon(self):
+        """Slot-EOF path: EOF on the control read makes the main thread stop us.
 
         Shutting the socket down instead of raising leaves no window where an exception could
         land in the middle of the graceful stop."""
@@ -137,7 +137,6 @@ class Worker:
             os._exit(EXIT_BOOT_ERROR)
         faulthandler.register(signal.SIGUSR1, file=2, all_threads=True)
         slots = [_Slot(self, i) for i in range(self.threads)]
-        signal.signal(signal.SIGTERM, self.stop_soon)
         for slot in slots:
             slot.thread.start()
         try:

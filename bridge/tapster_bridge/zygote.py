@@ -61,10 +61,9 @@ class Zygote:
         os.set_blocking(self.wake_w, False)
 
     def run(self):
-        # SIGCHLD and SIGTERM only write their number to the wakeup pipe; the loop acts on it.
+        # SIGCHLD only writes its number to the wakeup pipe; the loop reaps.
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, _noop)
-        signal.signal(signal.SIGTERM, _noop)
         sel = selectors.DefaultSelector()
         sel.register(self.sock, selectors.EVENT_READ)
         sel.register(self.wake_r, selectors.EVENT_READ)
@@ -72,10 +71,8 @@ class Zygote:
             while True:
                 for key, _ in sel.select():
                     if key.fd == self.wake_r:
-                        signums = os.read(self.wake_r, 512)
+                        os.read(self.wake_r, 512)
                         self.reap()
-                        if signal.SIGTERM in signums:
-                            return
                     elif not self.read_frames(sel):
                         return
         except (BrokenPipeError, ConnectionResetError):
@@ -112,7 +109,6 @@ class Zygote:
     def become_worker(self, worker_id, sel):
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         sel.close()
         self.sock.close()
         os.close(self.wake_r)
@@ -133,11 +129,8 @@ class Zygote:
             self.sock.sendall(encode_exited(pid, os.waitstatus_to_exitcode(status)))
 
     def shutdown(self):
-        for pid in self.children:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        """Our connection is gone, so is Tapster's control of the workers: each sees its own control
+        connection close and exits after its request; whoever overstays the grace is killed."""
         deadline = time.monotonic() + SHUTDOWN_GRACE
         while self.children and time.monotonic() < deadline:
             try:
@@ -148,9 +141,22 @@ class Zygote:
                 self.children.discard(pid)
             else:
                 time.sleep(0.01)
+        for pid in self.children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def ignore_stop_signals():
+    """SIGTERM and SIGINT reach the whole process group (Ctrl-C, systemd's KillMode=control-group):
+    stopping is Tapster's call, which drains the queue first and then closes our connections."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def main():
+    ignore_stop_signals()
     config = Config(os.environ)
     # -c put '' (the working directory) first; the app directory takes its place.
     if sys.path and sys.path[0] == "":

@@ -140,7 +140,7 @@ def open_worker_pipes(pipes):
     return grab
 
 
-@pytest.mark.parametrize("preload,stop", [("1", "close"), ("0", "sigterm")])
+@pytest.mark.parametrize("preload,stop", [("1", "close"), ("0", "signals-then-close")])
 def test_zygote_serves_a_request(server, tmp_path, preload, stop):
     app_dir = write_app(tmp_path, FLASK_APP)
     zconn, zreader = start_zygote(server, app_dir, module="webapp", preload=preload, threads="2")
@@ -171,10 +171,14 @@ def test_zygote_serves_a_request(server, tmp_path, preload, stop):
     assert [server.next_frame(sreader)[0] for _ in range(3)] == ["START", "BODY", "END"]
     assert read_line(pipes[0]) == "worker says hi /\n"
 
-    if stop == "close":
-        control.close()
-    else:
+    if stop != "close":
+        # Group-wide SIGTERM/SIGINT (Ctrl-C, systemd) are Tapster's to act on: the worker serves on.
         os.kill(worker_pid, signal.SIGTERM)
+        os.kill(worker_pid, signal.SIGINT)
+        slot.sendall(p.encode_request(p.BODY_NONE, request_pairs("GET", "/")))
+        assert [server.next_frame(sreader)[0] for _ in range(3)] == ["START", "BODY", "END"]
+        assert read_line(pipes[0]) == "worker says hi /\n"
+    control.close()
     name, payload = server.next_frame(zreader)
     assert (name, p.decode_exited(payload)) == ("EXITED", (worker_pid, 0))
 
@@ -302,13 +306,16 @@ def test_wrong_token_is_refused(server, tmp_path):
     assert server.proc.wait(TIMEOUT) != 0
 
 
-def test_sigterm_to_the_zygote_stops_everything(server, tmp_path):
+def test_stop_signals_are_left_to_tapster_and_eof_stops_everything(server, tmp_path):
     app_dir = write_app(tmp_path, SLOW_APP)
     zconn, zreader = start_zygote(server, app_dir, module="webapp")
     assert server.next_frame(zreader)[0] == "READY"
     control, slot, _, pid = fork_worker(server, zconn, zreader, 1)
     server.proc.send_signal(signal.SIGTERM)
+    server.proc.send_signal(signal.SIGINT)
+    control2, slot2, _, pid2 = fork_worker(server, zconn, zreader, 2)  # still forking
+    zconn.close()
     assert server.proc.wait(TIMEOUT) == 0
-    assert control.recv(1) == b""  # the worker is gone too
-    control.close()
-    slot.close()
+    for sock in (control, slot, control2, slot2):
+        assert sock.recv(1) == b""  # the workers are gone too
+        sock.close()

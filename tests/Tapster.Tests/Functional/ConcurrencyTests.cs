@@ -106,4 +106,27 @@ public class ConcurrencyTests
         var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(15));
         Assert.True(code == 0, $"exit code {code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none (still running)"}\n{server.AllOutput}");
     }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task A_stop_signal_to_every_process_at_once_still_lets_requests_in_flight_finish(string signal)
+    {
+        // Two slots, four requests: two run, two wait in Tapster's queue and must still be served.
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "2", "--threads", "1", "--graceful-timeout", "10");
+        var requests = Enumerable.Range(0, 4).Select(_ => server.Client.GetAsync("/slow?s=1")).ToList();
+        await Task.Delay(500); // two are in the app by now (1 s each), two queued; nothing to observe from outside
+        Assert.DoesNotContain(requests, t => t.IsCompleted);
+
+        server.SignalProcessTree(signal);
+
+        foreach (var t in requests)
+        {
+            using var r = await t;
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        Assert.True(code == 0, $"exit code {code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none (still running)"}\n{server.AllOutput}");
+    }
 }

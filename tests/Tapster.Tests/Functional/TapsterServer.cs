@@ -276,6 +276,46 @@ public sealed class TapsterServer : IAsyncDisposable
         kill.WaitForExit(10_000);
     }
 
+    /// <summary>
+    /// Sends <paramref name="signal"/> to Tapster and every process under it in one go, as systemd's
+    /// KillMode=control-group or Ctrl-C at a terminal (the whole process group) do.
+    /// </summary>
+    public void SignalProcessTree(string signal)
+    {
+        var tree = new List<int> { process.Id };
+        for (var i = 0; i < tree.Count; i++)
+        {
+            foreach (var dir in Directory.GetDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(dir), out var pid) && ParentOf(pid) == tree[i])
+                {
+                    tree.Add(pid);
+                }
+            }
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", .. tree.Select(p => p.ToString(CultureInfo.InvariantCulture))])
+        {
+            UseShellExecute = false,
+        })!;
+        kill.WaitForExit(10_000);
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
+
     /// <summary>Waits for the process to exit; returns its exit code, or null on timeout.</summary>
     public async Task<int?> WaitForExitAsync(TimeSpan timeout)
     {
