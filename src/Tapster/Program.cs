@@ -1,5 +1,8 @@
 using System.CommandLine;
+using Tapster;
 using Tapster.Cli;
+
+RuntimeTuning.ApplyOrReexecute(args);
 
 var root = new RootCommand("Tapster runs Python web apps (WSGI: Flask, Django, ...) in production: one program for the server, its worker processes and their supervision.")
 {

@@ -1,0 +1,50 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Tapster;
+
+/// <summary>
+/// Settings the .NET runtime reads only at process start. Tapster's heap is small and short-lived
+/// (pooled buffers, a few objects per request), but the GC sizes its youngest generation from the CPU
+/// cache, about 28 MiB here, and touches all of it between collections. A 2 MiB budget keeps the
+/// server's resident memory near 20 MiB at no measurable cost in throughput. The native build cannot
+/// take it from its embedded config, so the process re-executes itself once with the variable set.
+/// </summary>
+internal static partial class RuntimeTuning
+{
+    private const string Gen0Budget = "DOTNET_GCgen0size";
+
+    /// <summary>Hexadecimal, as the runtime parses it: 2 MiB.</summary>
+    private const string Gen0BudgetValue = "200000";
+
+    public static void ApplyOrReexecute(string[] args)
+    {
+        // Only the native build: under `dotnet` (tests, JIT) /proc/self/exe is the host, not Tapster.
+        if (RuntimeFeature.IsDynamicCodeSupported || Environment.GetEnvironmentVariable(Gen0Budget) is not null)
+        {
+            return;
+        }
+
+        // .NET's environment is a copy; setenv changes the one execv passes on.
+        if (SetEnv(Gen0Budget, Gen0BudgetValue, 1) != 0)
+        {
+            return;
+        }
+
+        // The real path, not /proc/self/exe: the process keeps its name in ps and top.
+        if (Environment.ProcessPath is not { } self)
+        {
+            return;
+        }
+
+        string?[] argv = [self, .. args, null];
+        Execv(self, argv);
+        // Still here: exec failed (an unusual sandbox); run untuned rather than not at all.
+    }
+
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
+
+    [LibraryImport("libc", EntryPoint = "execv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Execv(string path, string?[] argv);
+}
