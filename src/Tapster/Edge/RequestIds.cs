@@ -1,11 +1,10 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Primitives;
 
 namespace Tapster.Edge;
 
 /// <summary>
 /// The request id: the client's X-Request-ID when it is a sane token (so ids flow through a chain of
-/// services), else a fresh random one. Anything else a client sends there could forge log lines.
+/// services), else a fresh random one (128 bits). Anything else a client sends there could forge log lines.
 /// </summary>
 internal static class RequestIds
 {
@@ -18,8 +17,10 @@ internal static class RequestIds
             return id;
         }
 
+        // Ids must be unique, not secret: the shared PRNG costs nanoseconds, where the crypto one
+        // checks getpid on every call (OpenSSL's fork guard).
         Span<byte> random = stackalloc byte[16];
-        RandomNumberGenerator.Fill(random);
+        Random.Shared.NextBytes(random);
         return Convert.ToHexStringLower(random);
     }
 
