@@ -178,7 +178,10 @@ internal sealed partial class Supervisor : IAsyncDisposable
             case SupervisorEvent.ZygoteFailed failed:
                 OnBootError(failed.Error);
                 break;
-            case SupervisorEvent.ZygoteGone gone when gone.Generation == _zygoteGeneration:
+            // Once connected, the zygote's end of stream is the word that counts: it comes after any
+            // BOOT_ERROR it sent, whereas the exit notice may overtake that frame.
+            case SupervisorEvent.ZygoteGone gone when gone.Generation == _zygoteGeneration
+                && !(gone.FromProcessExit && _zygoteConnection is not null):
                 OnZygoteGone(gone.Detail);
                 break;
             case SupervisorEvent.Forked forked:
@@ -312,7 +315,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         start.Environment["PYTHONUNBUFFERED"] = "1";
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.Exited += (_, _) => Post(new SupervisorEvent.ZygoteGone(generation, ExitDescription(process)));
+        process.Exited += (_, _) => Post(new SupervisorEvent.ZygoteGone(generation, ExitDescription(process), FromProcessExit: true));
         try
         {
             process.Start();
@@ -399,7 +402,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
             LogProtocolViolation(_logger, "zygote", e.Message);
         }
 
-        Post(new SupervisorEvent.ZygoteGone(generation, "its connection closed"));
+        Post(new SupervisorEvent.ZygoteGone(generation, "its connection closed", FromProcessExit: false));
     }
 
     private void OnBootError(BootError error)
@@ -431,6 +434,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     private void OnZygoteGone(string detail)
     {
+        if (_zygote is null)
+        {
+            return; // its other notice (end of stream, or exit) was handled already
+        }
+
         _zygoteConnection?.Dispose();
         _zygoteConnection = null;
         _zygote = null;
@@ -447,11 +455,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 tail = string.Join('\n', _zygoteStderrTail);
             }
 
-            // Give a BOOT_ERROR that is still in the channel the chance to explain this better.
-            if (!_boot.Task.IsCompleted)
-            {
-                _boot.TrySetResult(new BootFailure($"Python '{Python}' stopped before loading the app ({detail})", tail.Length > 0 ? tail : null, BootFailure.ImportExitCode));
-            }
+            _boot.TrySetResult(new BootFailure($"Python '{Python}' stopped before loading the app ({detail})", tail.Length > 0 ? tail : null, BootFailure.ImportExitCode));
 
             return;
         }
@@ -661,7 +665,12 @@ internal sealed partial class Supervisor : IAsyncDisposable
             Signals.Send(worker.Pid, Signals.SigKill);
         }
 
+        // An exchange still waiting on a slot sees its socket closed and answers 502 or 504.
         worker.Control?.Dispose();
+        foreach (var slot in worker.Slots)
+        {
+            slot.Connection.Dispose();
+        }
     }
 
     private void ScheduleAfterCrash()

@@ -11,7 +11,7 @@ internal abstract record SupervisorEvent
 
     public sealed record ZygoteFailed(BootError Error) : SupervisorEvent;
 
-    public sealed record ZygoteGone(int Generation, string Detail) : SupervisorEvent;
+    public sealed record ZygoteGone(int Generation, string Detail, bool FromProcessExit) : SupervisorEvent;
 
     public sealed record Forked(uint WorkerId, int Pid) : SupervisorEvent;
 
