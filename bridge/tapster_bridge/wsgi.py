@@ -15,7 +15,7 @@ from .protocol import (
 
 _pack_header = HEADER.pack
 # CR, LF and NUL would let a header value smuggle a header or end the head early.
-_has_ctl = re.compile(rb"[\r\n\0]").search
+_has_ctl = re.compile(r"[\r\n\0]").search
 
 
 class PeerGone(BaseException):
@@ -74,7 +74,9 @@ def encode_head(status, headers):
         raise ValueError(f"status must look like '200 OK', got {status!r}")
     if type(headers) is not list:
         raise TypeError(f"headers must be a list, not {type(headers).__name__}")
-    strings = [status.encode("latin-1")]
+    # Latin-1 has one byte per character, so the str lengths are the byte lengths and the whole
+    # head can be checked and encoded in one go instead of string by string.
+    strings = [status]
     append = strings.append
     for header in headers:
         if type(header) is not tuple or len(header) != 2:
@@ -82,11 +84,12 @@ def encode_head(status, headers):
         name, value = header
         if type(name) is not str or type(value) is not str:
             raise TypeError(f"header name and value must be str, got {header!r}")
-        append(name.encode("latin-1"))
-        append(value.encode("latin-1"))
-    data = b"".join(strings)
-    if _has_ctl(data):
+        append(name)
+        append(value)
+    text = "".join(strings)
+    if _has_ctl(text):
         raise ValueError(f"CR, LF or NUL in status or headers: {status!r} {headers!r}")
+    data = text.encode("latin-1")  # UnicodeEncodeError (a ValueError) for anything beyond latin-1
     return encode_start(strings, data)
 
 
