@@ -13,6 +13,8 @@ Flask routes:
   GET  /sse                text/event-stream, 3 events ("data: event0".."event2") 0.3 s apart
   GET  /slow?s=1.0         sleeps s seconds, then "slow done"
   GET  /crash              os._exit(1): the worker dies mid-request
+  GET  /break-protocol     writes garbage to every socket of the worker (its connections to
+                           Tapster), then sleeps: Tapster must see a protocol violation, not a response
   GET  /raise              raises RuntimeError("secret-detail-4242"); PROPAGATE_EXCEPTIONS is on,
                            so the exception reaches the server, which must not show it to the client
   GET  /raise-after-start  200, yields "first-chunk\n", then raises RuntimeError("after-start-4243")
@@ -153,6 +155,18 @@ def slow():
 @app.get("/crash")
 def crash():
     os._exit(1)
+
+
+@app.get("/break-protocol")
+def break_protocol():
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                os.write(int(fd), b"\xff" * 64)
+        except OSError:
+            pass
+    time.sleep(10)
+    return "unreachable"
 
 
 @app.get("/raise")

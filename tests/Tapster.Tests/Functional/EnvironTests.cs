@@ -70,6 +70,13 @@ public class EnvironTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task Header_bytes_above_ascii_reach_the_app_as_latin1()
+    {
+        var (_, env) = await RawGetJsonAsync(RawHttp.Get("/environ", "X-Latin: caf\u00e9\r\nConnection: close\r\n"));
+        Assert.Equal("caf\u00e9", env.GetProperty("HTTP_X_LATIN").GetString());
+    }
+
+    [Fact]
     public async Task Duplicate_request_headers_are_joined_with_a_comma()
     {
         var (_, env) = await RawGetJsonAsync(RawHttp.Get("/environ", "X-Dup: a\r\nX-Dup: b\r\nConnection: close\r\n"));

@@ -30,6 +30,22 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task A_worker_that_breaks_the_protocol_is_replaced_and_its_request_gets_502()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        var pidBefore = await server.Client.GetTextAsync("/pid");
+        var sw = Stopwatch.StartNew();
+        using (var r = await server.Client.GetAsync("/break-protocol"))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, r.StatusCode);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(8), $"502 only after {sw.Elapsed}: the worker was not cut off");
+        }
+
+        Assert.NotEqual(pidBefore, await server.Client.GetTextAsync("/pid"));
+        Assert.Contains(server.Events("worker.crashed"), e => (e.Str("message") ?? "").Contains("frame", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_worker_that_dies_mid_request_gives_502_and_a_new_worker_takes_over()
     {
         await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
