@@ -1,0 +1,133 @@
+using System.Text;
+
+namespace Tapster.Secrets;
+
+/// <summary>
+/// Parses dotenv files for <c>tapster secrets import</c>, the common subset that python-dotenv, Docker
+/// Compose and Heroku agree on: <c>NAME=value</c> lines, an optional <c>export </c> prefix, blank lines and
+/// <c>#</c> comments, values unquoted (trimmed; <c> #</c> starts a comment), in single quotes (literal,
+/// may span lines) or in double quotes (may span lines; <c>\n \r \t \" \\</c> escapes). No <c>${VAR}</c>
+/// expansion: a secret is stored exactly as written.
+/// </summary>
+internal static class DotEnv
+{
+    /// <summary>The assignments in file order (a repeated name keeps its last value); every error, with line numbers.</summary>
+    public static (List<KeyValuePair<string, string>> Values, List<string> Errors) Parse(string text)
+    {
+        var values = new List<KeyValuePair<string, string>>();
+        var errors = new List<string>();
+        var lines = text.TrimStart('\uFEFF').ReplaceLineEndings("\n").Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var lineNumber = i + 1;
+            var line = lines[i].Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            if (line.StartsWith("export ", StringComparison.Ordinal) || line.StartsWith("export\t", StringComparison.Ordinal))
+            {
+                line = line[7..].TrimStart();
+            }
+
+            var equals = line.IndexOf('=', StringComparison.Ordinal);
+            if (equals < 0)
+            {
+                errors.Add($"line {lineNumber}: expected NAME=VALUE");
+                continue;
+            }
+
+            var name = line[..equals].TrimEnd();
+            if (SecretName.Check(name) is { } problem)
+            {
+                errors.Add($"line {lineNumber}: {problem}");
+                continue;
+            }
+
+            var rest = lines[i][(lines[i].IndexOf('=', StringComparison.Ordinal) + 1)..].TrimStart();
+            string? value;
+            string? error;
+            if (rest.StartsWith('"') || rest.StartsWith('\''))
+            {
+                (value, error) = Quoted(lines, ref i, rest);
+            }
+            else
+            {
+                (value, error) = (Unquoted(rest), null);
+            }
+
+            if (error is not null)
+            {
+                errors.Add($"line {lineNumber}: {error}");
+                continue;
+            }
+
+            values.RemoveAll(v => v.Key == name);
+            values.Add(new(name, value!));
+        }
+
+        return (values, errors);
+    }
+
+    private static string Unquoted(string rest)
+    {
+        for (var i = 0; i < rest.Length; i++)
+        {
+            if (rest[i] == '#' && (i == 0 || char.IsWhiteSpace(rest[i - 1])))
+            {
+                return rest[..i].TrimEnd();
+            }
+        }
+
+        return rest.TrimEnd();
+    }
+
+    // Reads from just after the opening quote, across lines if need be; i moves to the closing quote's line.
+    private static (string? Value, string? Error) Quoted(string[] lines, ref int i, string rest)
+    {
+        var quote = rest[0];
+        var value = new StringBuilder();
+        var text = rest[1..];
+        while (true)
+        {
+            for (var j = 0; j < text.Length; j++)
+            {
+                var c = text[j];
+                if (c == quote)
+                {
+                    var after = text[(j + 1)..].TrimStart();
+                    return after.Length == 0 || after[0] == '#'
+                        ? (value.ToString(), null)
+                        : (null, $"unexpected text after the closing {quote}");
+                }
+
+                if (c == '\\' && quote == '"' && j + 1 < text.Length)
+                {
+                    var escaped = text[++j];
+                    _ = escaped switch
+                    {
+                        'n' => value.Append('\n'),
+                        'r' => value.Append('\r'),
+                        't' => value.Append('\t'),
+                        '"' or '\\' => value.Append(escaped),
+                        _ => value.Append('\\').Append(escaped),
+                    };
+                    continue;
+                }
+
+                value.Append(c);
+            }
+
+            if (++i >= lines.Length)
+            {
+                // Everything after an unclosed quote belongs to it: no further lines to report on.
+                i = lines.Length - 1;
+                return (null, $"the {quote} quote is never closed");
+            }
+
+            value.Append('\n');
+            text = lines[i];
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using Tapster.Secrets;
+
+namespace Tapster.Tests.Unit.Secrets;
+
+public sealed class SecretRedactorTests
+{
+    private static readonly SecretRedactor Redactor = new(new Dictionary<string, string>
+    {
+        ["DB_PASSWORD"] = "hunter22",
+        ["DATABASE_URL"] = "postgres://shop:hunter22@db/shop",
+        ["API_TOKEN"] = "tok_abcdef",
+        ["DEBUG"] = "1",
+        ["ALIAS_TOKEN"] = "tok_abcdef",
+    });
+
+    [Fact]
+    public void Redact_KnownValue_IsReplacedByItsName() =>
+        Assert.Equal("login with [redacted DB_PASSWORD] failed", Redactor.Redact("login with hunter22 failed"));
+
+    [Fact]
+    public void Redact_EveryOccurrence_IsMasked() =>
+        Assert.Equal("[redacted DB_PASSWORD][redacted DB_PASSWORD] and [redacted DB_PASSWORD]", Redactor.Redact("hunter22hunter22 and hunter22"));
+
+    [Fact]
+    public void Redact_OverlappingValues_LongestWins() =>
+        Assert.Equal("connecting to [redacted DATABASE_URL]", Redactor.Redact("connecting to postgres://shop:hunter22@db/shop"));
+
+    [Fact]
+    public void Redact_ValueSharedByTwoNames_NamesBoth() =>
+        Assert.Equal("token=[redacted ALIAS_TOKEN|API_TOKEN]", Redactor.Redact("token=tok_abcdef"));
+
+    [Fact]
+    public void Redact_ShortValues_AreLeftAlone() =>
+        Assert.Equal("workers=1", Redactor.Redact("workers=1"));
+
+    [Fact]
+    public void Redact_TextWithoutSecrets_IsReturnedAsIs()
+    {
+        const string text = "GET /health 200";
+
+        Assert.Same(text, Redactor.Redact(text));
+    }
+
+    [Fact]
+    public void Redact_NoSecrets_ChangesNothing() =>
+        Assert.Equal("hunter22", SecretRedactor.Empty.Redact("hunter22"));
+}
