@@ -14,7 +14,13 @@ var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
     // One line naming the problem, exit code 2: the contract for every usage mistake.
-    var command = parsed.CommandResult.Command == root ? "tapster" : $"tapster {parsed.CommandResult.Command.Name}";
+    var names = new List<string>();
+    for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+    {
+        names.Insert(0, result.Command == root ? "tapster" : result.Command.Name);
+    }
+
+    var command = string.Join(' ', names);
     await Console.Error.WriteLineAsync($"tapster: error: {parsed.Errors[0].Message} (see '{command} --help')").ConfigureAwait(false);
     return 2;
 }
