@@ -7,6 +7,7 @@ RuntimeTuning.ApplyOrReexecute(args);
 var root = new RootCommand("Tapster runs Python web apps (WSGI: Flask, Django, ...) in production: one program for the server, its worker processes and their supervision.")
 {
     ServeCommand.Create(),
+    ConfigCommand.Create(),
     SecretsCommand.Create(),
 };
 

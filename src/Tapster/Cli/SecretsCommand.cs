@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Tapster.Configuration;
 using Tapster.Secrets;
 
 namespace Tapster.Cli;
@@ -178,8 +179,10 @@ internal static class SecretsCommand
             throw new SecretsException(SecretsErrorKind.Configuration, $"cannot read {envFile}: {e.Message}");
         }
 
-        var (values, errors) = DotEnv.Parse(text);
-        errors.AddRange(values.Select(v => SecretsFile.CheckValue(v.Key, v.Value)).OfType<string>());
+        var (values, problems) = DotEnv.Parse(text);
+        var errors = problems.Select(p => p.ToString()).ToList();
+        errors.AddRange(values.Select(v => SecretName.Check(v.Name) is { } problem ? $"line {v.Line}: {problem}" : null).OfType<string>());
+        errors.AddRange(values.Select(v => SecretsFile.CheckValue(v.Name, v.Value)).OfType<string>());
         if (errors.Count > 0)
         {
             var more = errors.Count > 1 ? $" (and {errors.Count - 1} more)" : "";
@@ -195,7 +198,7 @@ internal static class SecretsCommand
         var entries = SecretStore.Read(location, key, Warn).ToDictionary(e => e.Name, StringComparer.Ordinal);
         var now = TimeProvider.System.GetUtcNow();
         int added = 0, changed = 0;
-        foreach (var (name, value) in values)
+        foreach (var (name, value, _) in values)
         {
             if (!entries.TryGetValue(name, out var old))
             {

@@ -51,6 +51,22 @@ internal sealed record ServeSettings
     /// <summary>Matches nginx's client_max_body_size order of magnitude for apps taking uploads; 413 above.</summary>
     public long MaxBodySize { get; init; } = 100L * 1024 * 1024;
 
+    /// <summary>
+    /// None: a .env file is read only when the config names it, so a stray one left in a production
+    /// checkout changes nothing.
+    /// </summary>
+    public IReadOnlyList<string> EnvFiles { get; init; } = [];
+
+    /// <summary>
+    /// The app's whole environment. Default: Tapster's own, as every process manager passes it on; the
+    /// loader adds the .env files and [env], then resolves NAME_FILE secrets.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> AppEnvironment { get; init; } = ProcessEnvironment();
+
     /// <summary>Bodies up to this stay in memory and travel inline; larger ones are spooled to a file.</summary>
     public int SpoolThreshold { get; init; } = 1024 * 1024;
+
+    public static Dictionary<string, string> ProcessEnvironment() =>
+        Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
 }

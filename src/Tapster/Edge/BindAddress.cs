@@ -26,7 +26,7 @@ internal static class BindAddress
         };
         if (address is null)
         {
-            error = $"'{host}' in --bind '{text}' is not an IP address (use 0.0.0.0, ::, 127.0.0.1 or localhost)";
+            error = $"'{host}' in '{text}' is not an IP address (use 0.0.0.0, ::, 127.0.0.1 or localhost)";
             return false;
         }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tapster.Configuration;
+using Tapster.Secrets;
 using Tapster.Telemetry;
 using Tapster.Workers;
 
@@ -24,7 +25,20 @@ internal static partial class ServerHost
         var workingDirectory = settings.Chdir is null ? Environment.CurrentDirectory : Path.GetFullPath(settings.Chdir);
         if (!Directory.Exists(workingDirectory))
         {
-            return Fail(errors, $"--chdir '{settings.Chdir}' is not a directory", BootFailure.SpecExitCode);
+            return Fail(errors, $"chdir '{settings.Chdir}' is not a directory", BootFailure.SpecExitCode);
+        }
+
+        // Secrets go into the workers' environment only; the master key into no child at all.
+        try
+        {
+            var secrets = SecretStore.Load(SecretsLocation.Resolve(workingDirectory), warning => errors.WriteLine($"tapster: warning: {warning}"));
+            var environment = new Dictionary<string, string?>(settings.AppEnvironment.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)), StringComparer.Ordinal);
+            SecretStore.ApplyTo(environment, secrets);
+            settings = settings with { AppEnvironment = environment.ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal) };
+        }
+        catch (SecretsException e)
+        {
+            return Fail(errors, e.Message, BootFailure.SpecExitCode);
         }
 
         AppSpec app;

@@ -304,6 +304,13 @@ internal sealed partial class Supervisor : IAsyncDisposable
         };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("import sys,os;sys.path.append(os.environ.pop('TAPSTER_BRIDGE'));from tapster_bridge.zygote import main;main()");
+        // The app's environment as configured ([env], env_files, NAME_FILE); Tapster's own variables follow.
+        start.Environment.Clear();
+        foreach (var (name, value) in _settings.AppEnvironment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.Environment["TAPSTER_BRIDGE"] = _bridgeDirectory;
         start.Environment["TAPSTER_SOCKET"] = _listener!.Path;
         start.Environment["TAPSTER_TOKEN"] = Convert.ToHexStringLower(_token);

@@ -212,6 +212,29 @@ public sealed class SecretsCliTests : IDisposable
         public override string ToString() => $"exit {Code}\nstdout: {Stdout}\nstderr: {Stderr}";
     }
 
+    [Fact]
+    public async Task Serve_gives_the_app_its_secrets_in_the_environment_and_never_the_master_key()
+    {
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var withKey = new Dictionary<string, string> { ["TAPSTER_MASTER_KEY"] = key };
+        Assert.Equal(0, (await RunAsync(["secrets", "set", "SHOP_API_TOKEN"], stdin: "tok-secret-7781", env: withKey)).Code);
+
+        await using var server = await TapsterServer.StartAsync(
+            TestPaths.Of("testassets", "envprobe.py"), withKey, "--chdir", app.FullName, "--workers", "1");
+        var seen = await server.Client.GetStringAsync("/?k=SHOP_API_TOKEN&k=TAPSTER_MASTER_KEY&k=TAPSTER_MASTER_KEY_FILE");
+
+        Assert.Equal("{\"SHOP_API_TOKEN\": \"tok-secret-7781\", \"TAPSTER_MASTER_KEY\": null, \"TAPSTER_MASTER_KEY_FILE\": null}", seen);
+        foreach (var pid in server.ProcessTree().Skip(1))
+        {
+            // No Python process has it, not even in the environment it started with, which /proc keeps.
+            var environ = await File.ReadAllTextAsync($"/proc/{pid}/environ");
+            Assert.DoesNotContain(key, environ, StringComparison.Ordinal);
+            Assert.DoesNotContain("tok-secret-7781", await File.ReadAllTextAsync($"/proc/{pid}/cmdline"), StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("tok-secret-7781", server.AllOutput, StringComparison.Ordinal);
+    }
+
     async Task<Result> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null)
     {
         await EnsureBuiltAsync();

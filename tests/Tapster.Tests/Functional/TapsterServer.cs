@@ -282,6 +282,17 @@ public sealed class TapsterServer : IAsyncDisposable
     /// </summary>
     public void SignalProcessTree(string signal)
     {
+        var tree = ProcessTree();
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", .. tree.Select(p => p.ToString(CultureInfo.InvariantCulture))])
+        {
+            UseShellExecute = false,
+        })!;
+        kill.WaitForExit(10_000);
+    }
+
+    /// <summary>Tapster's pid and those of every process under it (zygote, workers).</summary>
+    public List<int> ProcessTree()
+    {
         var tree = new List<int> { process.Id };
         for (var i = 0; i < tree.Count; i++)
         {
@@ -294,11 +305,7 @@ public sealed class TapsterServer : IAsyncDisposable
             }
         }
 
-        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", .. tree.Select(p => p.ToString(CultureInfo.InvariantCulture))])
-        {
-            UseShellExecute = false,
-        })!;
-        kill.WaitForExit(10_000);
+        return tree;
     }
 
     private static int ParentOf(int pid)

@@ -48,4 +48,41 @@ public sealed class ParsingTests
         Assert.False(BindAddress.TryParse(text, out _, out var error));
         Assert.Contains(text.Split(':')[0], error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("1234", 1, 1234)]
+    [InlineData("512KB", 1, 512_000)]
+    [InlineData("512KiB", 1, 524_288)]
+    [InlineData("10MB", 1, 10_000_000)]
+    [InlineData("1GiB", 1, 1_073_741_824)]
+    [InlineData("1.5 mib", 1, 1_572_864)]
+    [InlineData("100", 1_048_576, 104_857_600)]
+    public void ByteSize_TryParse_AcceptsUnitsAndAPlainNumberInTheGivenUnit(string text, long plainUnit, long bytes)
+    {
+        Assert.True(ByteSize.TryParse(text, plainUnit, out var parsed));
+        Assert.Equal(bytes, parsed);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("ten")]
+    [InlineData("-1MB")]
+    [InlineData("5 parsecs")]
+    public void ByteSize_TryParse_RejectsNonsense(string text) => Assert.False(ByteSize.TryParse(text, 1, out _));
+
+    [Theory]
+    [InlineData(104_857_600, "100MiB")]
+    [InlineData(10_000_000, "10MB")]
+    [InlineData(1234, "1234")]
+    public void ByteSize_Format_PicksTheLargestExactUnit(long bytes, string text) => Assert.Equal(text, ByteSize.Format(bytes));
+
+    [Theory]
+    [InlineData("threds", "workers.threads")]
+    [InlineData("workers.cuont", "workers.count")]
+    [InlineData("zzz", null)]
+    public void DidYouMean_Suggest_FindsTheNearestKey(string typed, string? expected) =>
+        Assert.Equal(expected, DidYouMean.Suggest(typed, [("threads", "workers.threads"), ("workers.count", "workers.count")]));
+
+    [Fact]
+    public void DidYouMean_Distance_IsLevenshtein() => Assert.Equal(3, DidYouMean.Distance("kitten", "sitting"));
 }

@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace Tapster.Secrets;
+namespace Tapster.Configuration;
 
 /// <summary>
-/// Parses dotenv files for <c>tapster secrets import</c>, the common subset that python-dotenv, Docker
+/// Parses dotenv files (the config's <c>env_files</c>, <c>tapster secrets import</c>): the common subset that python-dotenv, Docker
 /// Compose and Heroku agree on: <c>NAME=value</c> lines, an optional <c>export </c> prefix, blank lines and
 /// <c>#</c> comments, values unquoted (trimmed; <c> #</c> starts a comment), in single quotes (literal,
 /// may span lines) or in double quotes (may span lines; <c>\n \r \t \" \\</c> escapes). No <c>${VAR}</c>
@@ -11,11 +11,11 @@ namespace Tapster.Secrets;
 /// </summary>
 internal static class DotEnv
 {
-    /// <summary>The assignments in file order (a repeated name keeps its last value); every error, with line numbers.</summary>
-    public static (List<KeyValuePair<string, string>> Values, List<string> Errors) Parse(string text)
+    /// <summary>The assignments in file order (a repeated name keeps its last value and line); every error, with its line.</summary>
+    public static (List<DotEnvEntry> Values, List<DotEnvError> Errors) Parse(string text)
     {
-        var values = new List<KeyValuePair<string, string>>();
-        var errors = new List<string>();
+        var values = new List<DotEnvEntry>();
+        var errors = new List<DotEnvError>();
         var lines = text.TrimStart('\uFEFF').ReplaceLineEndings("\n").Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
@@ -34,14 +34,14 @@ internal static class DotEnv
             var equals = line.IndexOf('=', StringComparison.Ordinal);
             if (equals < 0)
             {
-                errors.Add($"line {lineNumber}: expected NAME=VALUE");
+                errors.Add(new DotEnvError(lineNumber, "expected NAME=VALUE"));
                 continue;
             }
 
             var name = line[..equals].TrimEnd();
-            if (SecretName.Check(name) is { } problem)
+            if (!IsName(name))
             {
-                errors.Add($"line {lineNumber}: {problem}");
+                errors.Add(new DotEnvError(lineNumber, $"'{name}' is not a variable name (letters, digits and _, not starting with a digit)"));
                 continue;
             }
 
@@ -59,16 +59,19 @@ internal static class DotEnv
 
             if (error is not null)
             {
-                errors.Add($"line {lineNumber}: {error}");
+                errors.Add(new DotEnvError(lineNumber, $"{name}: {error}"));
                 continue;
             }
 
-            values.RemoveAll(v => v.Key == name);
-            values.Add(new(name, value!));
+            values.RemoveAll(v => v.Name == name);
+            values.Add(new DotEnvEntry(name, value!, lineNumber));
         }
 
         return (values, errors);
     }
+
+    private static bool IsName(string text) =>
+        text.Length > 0 && !char.IsAsciiDigit(text[0]) && text.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
     private static string Unquoted(string rest)
     {
@@ -130,4 +133,11 @@ internal static class DotEnv
             text = lines[i];
         }
     }
+}
+
+internal readonly record struct DotEnvEntry(string Name, string Value, int Line);
+
+internal readonly record struct DotEnvError(int Line, string Message)
+{
+    public override string ToString() => $"line {Line}: {Message}";
 }

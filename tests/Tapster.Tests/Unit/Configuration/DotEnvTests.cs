@@ -1,6 +1,6 @@
-using Tapster.Secrets;
+using Tapster.Configuration;
 
-namespace Tapster.Tests.Unit.Secrets;
+namespace Tapster.Tests.Unit.Configuration;
 
 public sealed class DotEnvTests
 {
@@ -8,7 +8,7 @@ public sealed class DotEnvTests
     {
         var (values, errors) = DotEnv.Parse(text);
         Assert.Empty(errors);
-        return values.ToDictionary(v => v.Key, v => v.Value);
+        return values.ToDictionary(v => v.Name, v => v.Value);
     }
 
     [Fact]
@@ -45,13 +45,19 @@ public sealed class DotEnvTests
     [Fact]
     public void Parse_Mistakes_AreAllReportedWithLineNumbers()
     {
-        var (_, errors) = DotEnv.Parse("GOOD=1\nnot an assignment\n1BAD=x\nQ=\"open\" trailing\nTAPSTER_WORKERS=4\nU='never closed\nMORE=1\n");
+        var (values, errors) = DotEnv.Parse("GOOD=1\nnot an assignment\n1BAD=x\nQ=\"open\" trailing\nU='never closed\nMORE=1\n");
 
-        Assert.Equal(5, errors.Count);
-        Assert.StartsWith("line 2: expected NAME=VALUE", errors[0], StringComparison.Ordinal);
-        Assert.StartsWith("line 3: invalid secret name '1BAD'", errors[1], StringComparison.Ordinal);
-        Assert.StartsWith("line 4: unexpected text after the closing \"", errors[2], StringComparison.Ordinal);
-        Assert.StartsWith("line 5: secret name 'TAPSTER_WORKERS' is reserved", errors[3], StringComparison.Ordinal);
-        Assert.StartsWith("line 6: the ' quote is never closed", errors[4], StringComparison.Ordinal);
+        string[] expected = ["line 2: expected NAME=VALUE", "line 3: '1BAD' is not a variable name", "line 4: Q: unexpected text after the closing \"", "line 5: U: the ' quote is never closed"];
+        Assert.Equal(expected.Length, errors.Count);
+        foreach (var (want, got) in expected.Zip(errors))
+        {
+            Assert.StartsWith(want, got.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal([new DotEnvEntry("GOOD", "1", 1)], values);
     }
+
+    [Fact]
+    public void Parse_Values_CarryTheLineOfTheirLastAssignment() =>
+        Assert.Equal([new DotEnvEntry("B", "x", 2), new DotEnvEntry("A", "2", 3)], DotEnv.Parse("A=1\nB=x\nA=2\n").Values);
 }

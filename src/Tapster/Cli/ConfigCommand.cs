@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Tapster.Configuration;
+
+namespace Tapster.Cli;
+
+/// <summary>
+/// <c>tapster config check|show|docs</c>: the configuration <c>serve</c> would run with, checked or
+/// printed without starting anything, and the reference generated from the schema.
+/// </summary>
+internal static class ConfigCommand
+{
+    public static Command Create() => new("config", "Check or show the configuration tapster serve would use, or print its reference.")
+    {
+        WithConfiguration("check", "Validate tapster.toml, the TAPSTER_* environment and the flags without starting; exit 0 when all is well, 2 otherwise.", Check),
+        WithConfiguration("show", "Print every effective setting and where it came from (default, file:line, env NAME, flag); secrets are masked.", Show),
+        Docs(),
+    };
+
+    private static Command WithConfiguration(string name, string description, Func<ConfigResult, Task<int>> action)
+    {
+        var source = new CommandLineSource();
+        var command = new Command(name, description);
+        source.AddTo(command);
+        command.SetAction(async (result, _) =>
+        {
+            var config = ConfigLoader.Load(source.Read(result));
+            if (config.Errors.Count > 0)
+            {
+                await ServeCommand.WriteErrorsAsync(config.Errors).ConfigureAwait(false);
+                return ServeCommand.ConfigErrorExitCode;
+            }
+
+            return await action(config).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> Check(ConfigResult config)
+    {
+        await Console.Out.WriteLineAsync($"configuration OK ({config.FileName ?? "no config file"})").ConfigureAwait(false);
+        return 0;
+    }
+
+    private static async Task<int> Show(ConfigResult config)
+    {
+        var width = config.Values.Max(v => v.Key.Length + v.ShownValue.Length) + 3;
+        foreach (var value in config.Values)
+        {
+            var assignment = $"{value.Key} = {value.ShownValue}";
+            await Console.Out.WriteLineAsync($"{assignment.PadRight(width)}  # {value.Source}").ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    private static Command Docs()
+    {
+        var command = new Command("docs", "Print the configuration reference (docs/config.md) generated from the schema.");
+        command.SetAction(async (_, _) =>
+        {
+            await Console.Out.WriteAsync(ConfigDocs.Generate()).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}

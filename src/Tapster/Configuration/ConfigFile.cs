@@ -1,0 +1,116 @@
+using Tomlyn.Parsing;
+using Tomlyn.Syntax;
+
+namespace Tapster.Configuration;
+
+/// <summary>
+/// <c>tapster.toml</c> read through Tomlyn's syntax tree (no reflection, so it works under Native AOT),
+/// flattened to key paths with their locations. Every unknown key and table is an error, with the
+/// nearest known one as a hint.
+/// </summary>
+internal sealed class ConfigFile
+{
+    private readonly Dictionary<string, FileValue> _values = new(StringComparer.Ordinal);
+    private readonly List<KeyValuePair<string, FileValue>> _environment = [];
+    private readonly List<ConfigError> _errors;
+
+    private ConfigFile(string name, string directory, List<ConfigError> errors)
+    {
+        Name = name;
+        Directory = directory;
+        _errors = errors;
+    }
+
+    /// <summary>The file as messages name it: the path as it was found or given.</summary>
+    public string Name { get; }
+
+    /// <summary>Where relative paths in the file start from.</summary>
+    public string Directory { get; }
+
+    /// <summary>Values by schema key path (<c>workers.count</c>).</summary>
+    public IReadOnlyDictionary<string, FileValue> Values => _values;
+
+    /// <summary>The <c>[env]</c> entries, in file order.</summary>
+    public IReadOnlyList<KeyValuePair<string, FileValue>> Environment => _environment;
+
+    /// <summary>Reads the file; malformed TOML is one error naming its line and column.</summary>
+    public static ConfigFile Parse(string text, string name, string directory, List<ConfigError> errors)
+    {
+        var file = new ConfigFile(name, directory, errors);
+        var document = SyntaxParser.Parse(text, name, validate: true);
+        if (document.HasErrors)
+        {
+            var first = document.Diagnostics.First(d => d.Kind == DiagnosticMessageKind.Error);
+            errors.Add(new ConfigError($"this is not valid TOML: {first.Message}", SourceLocation.Of(name, first.Span)));
+            return file;
+        }
+
+        file.Walk(document.KeyValues, "");
+        foreach (var table in document.Tables)
+        {
+            var tableName = KeyPath(table.Name!);
+            if (table is TableArraySyntax || !Sections.Contains(tableName))
+            {
+                var suggestion = DidYouMean.Suggest(tableName, Sections.Select(s => (s, s)));
+                var hint = suggestion is null ? $"known tables: {string.Join(", ", Sections.Select(s => $"[{s}]"))}" : $"did you mean [{suggestion}]?";
+                var written = table is TableArraySyntax ? $"[[{tableName}]]" : $"[{tableName}]";
+                file.Error(table.Name!.Span, $"unknown table {written} ({hint})");
+                continue;
+            }
+
+            file.Walk(table.Items, tableName + ".");
+        }
+
+        return file;
+    }
+
+    /// <summary>The tables the schema has keys under, and <c>[env]</c>.</summary>
+    private static IReadOnlyList<string> Sections { get; } =
+        [.. SettingsSchema.All.Where(s => s.Key.Contains('.', StringComparison.Ordinal)).Select(s => s.Key[..s.Key.IndexOf('.', StringComparison.Ordinal)]).Append(SettingsSchema.EnvTable).Distinct()];
+
+    /// <summary>What a mistyped key is compared with: every key path, and every flag's name (bind, max_body_size).</summary>
+    private static IReadOnlyList<(string Spelling, string Key)> KeySpellings { get; } =
+    [
+        .. SettingsSchema.All.Select(s => (s.Key, s.Key)),
+        .. SettingsSchema.All.Where(s => s.Flag is not null && !s.IsPositional).Select(s => (s.Flag!.TrimStart('-').Replace('-', '_'), s.Key)),
+    ];
+
+    private void Walk(IEnumerable<KeyValueSyntax> items, string prefix)
+    {
+        foreach (var item in items)
+        {
+            var path = prefix + KeyPath(item.Key!);
+            if (SettingsSchema.Find(path) is not null)
+            {
+                _values[path] = new FileValue(item.Value!, SourceLocation.Of(Name, item.Value!.Span));
+            }
+            else if (item.Value is InlineTableSyntax inline)
+            {
+                Walk(inline.Items.Select(i => i.KeyValue!), path + ".");
+            }
+            else if (path.StartsWith(SettingsSchema.EnvTable + ".", StringComparison.Ordinal) && path.Count(c => c == '.') == 1)
+            {
+                _environment.Add(new(path[(SettingsSchema.EnvTable.Length + 1)..], new FileValue(item.Value!, SourceLocation.Of(Name, item.Value!.Span))));
+            }
+            else
+            {
+                var last = path[(path.LastIndexOf('.') + 1)..];
+                var suggestion = DidYouMean.Suggest(path, KeySpellings) ?? DidYouMean.Suggest(last, KeySpellings);
+                var hint = suggestion is null ? "`tapster config docs` lists every key" : $"did you mean '{suggestion}'?";
+                Error(item.Key!.Span, $"unknown key '{path}' ({hint})");
+            }
+        }
+    }
+
+    private void Error(SourceSpan span, string message) => _errors.Add(new ConfigError(message, SourceLocation.Of(Name, span)));
+
+    private static string KeyPath(KeySyntax key) =>
+        string.Join('.', key.DotKeys.Select(d => d.Key!).Prepend(key.Key!).Select(KeyText));
+
+    private static string KeyText(BareKeyOrStringValueSyntax key) => key switch
+    {
+        BareKeySyntax bare => bare.Key!.Text!,
+        StringValueSyntax quoted => quoted.Value!,
+        _ => key.ToString() ?? "",
+    };
+}

@@ -1,0 +1,102 @@
+namespace Tapster.Configuration;
+
+/// <summary>
+/// Builds the one <see cref="ServeSettings"/> every subsystem reads, from flags &gt; environment &gt;
+/// <c>tapster.toml</c> &gt; defaults, and collects every problem on the way instead of stopping at the
+/// first. The whole file is checked even where a flag overrides it: it is what gets committed.
+/// </summary>
+internal static class ConfigLoader
+{
+    public const string FileName = "tapster.toml";
+    public const string ConfigFlag = "--config";
+    public const string ConfigEnvVar = "TAPSTER_CONFIG";
+
+    public static ConfigResult Load(ConfigInputs inputs)
+    {
+        var errors = new List<ConfigError>();
+        var shown = new List<EffectiveValue>();
+        var file = ReadFile(inputs, errors);
+        var settings = SettingsSchema.Defaults;
+        foreach (var setting in SettingsSchema.All)
+        {
+            var source = "default";
+            if (file is not null && file.Values.TryGetValue(setting.Key, out var fromFile))
+            {
+                if (setting.ApplyToml(ref settings, fromFile.Value, file.Directory) is { } problem)
+                {
+                    errors.Add(new ConfigError($"{setting.Key} {problem}", fromFile.Location));
+                }
+                else
+                {
+                    source = fromFile.Location.FileAndLine;
+                }
+            }
+
+            if (inputs.Flags.TryGetValue(setting.Key, out var flagText))
+            {
+                source = ApplyText(setting, ref settings, flagText, setting.Flag!, setting.FlagSource, errors) ?? source;
+            }
+            else if (setting.EnvVar is { } name && Environment(inputs, name) is { } envText)
+            {
+                source = ApplyText(setting, ref settings, envText, name, $"env {name}", errors) ?? source;
+            }
+
+            shown.Add(new EffectiveValue(setting.Key, setting.Show(settings), source, setting.Secret));
+        }
+
+        settings = settings with { AppEnvironment = AppEnvironmentBuilder.Build(settings, file, inputs, errors, shown) };
+        return new ConfigResult(settings, errors, shown, file?.Name);
+    }
+
+    /// <summary>Applies a flag's or variable's text; returns the source to show, or null when it was wrong.</summary>
+    private static string? ApplyText(Setting setting, ref ServeSettings settings, string text, string name, string source, List<ConfigError> errors)
+    {
+        if (setting.ApplyText(ref settings, text) is { } problem)
+        {
+            errors.Add(new ConfigError($"{name} {problem}"));
+            return null;
+        }
+
+        return source;
+    }
+
+    /// <summary>An environment variable's value; empty counts as unset, as it always did.</summary>
+    private static string? Environment(ConfigInputs inputs, string name) =>
+        inputs.Environment.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+
+    /// <summary>
+    /// <c>--config</c> or TAPSTER_CONFIG (which must exist), else tapster.toml next to the app: in the
+    /// --chdir directory or the current one (optional: no file means flags, environment and defaults).
+    /// </summary>
+    private static ConfigFile? ReadFile(ConfigInputs inputs, List<ConfigError> errors)
+    {
+        var (given, how) = inputs.ConfigFlag is { Length: > 0 } flag ? (flag, ConfigFlag)
+            : Environment(inputs, ConfigEnvVar) is { } env ? (env, ConfigEnvVar)
+            : (null, null);
+        var chdir = inputs.Flags.GetValueOrDefault("chdir") ?? Environment(inputs, SettingsSchema.Find("chdir")!.EnvVar!);
+        var name = given ?? (chdir is null ? FileName : Path.Combine(chdir, FileName));
+        var path = Path.GetFullPath(name, inputs.WorkingDirectory);
+        if (!File.Exists(path))
+        {
+            if (given is not null)
+            {
+                errors.Add(new ConfigError($"{how} '{given}': no such file"));
+            }
+
+            return null;
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors.Add(new ConfigError($"cannot read {name}: {e.Message}"));
+            return null;
+        }
+
+        return ConfigFile.Parse(text, name, Path.GetDirectoryName(path)!, errors);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using Tapster.Edge;
+
+namespace Tapster.Configuration;
+
+/// <summary>
+/// Every setting of <c>tapster serve</c>, once: the file, the flags, their environment twins,
+/// validation, <c>config show</c> and docs/config.md are all made from this list. The app's own
+/// environment (<c>[env]</c>) is the one table outside it: its keys are the app's, not Tapster's.
+/// </summary>
+internal static class SettingsSchema
+{
+    /// <summary>The table whose keys become the app's environment variables.</summary>
+    public const string EnvTable = "env";
+
+    /// <summary>Where the defaults come from: <see cref="ServeSettings"/>'s initializers.</summary>
+    public static ServeSettings Defaults { get; } = new() { App = "." };
+
+    public static IReadOnlyList<Setting> All { get; } =
+    [
+        new TypedSetting<string>
+        {
+            Key = "app", Flag = "APP", Parser = ValueParsers.Text,
+            Doc = "The WSGI app: module:callable, module:factory(), a .py file, or a directory holding wsgi.py or app.py.",
+            DefaultDoc = "the current directory",
+            Get = s => s.App, Set = (s, v) => s with { App = v },
+        },
+        new TypedSetting<string?>
+        {
+            Key = "python", Flag = "--python", Parser = ValueParsers.Program,
+            Doc = "Python interpreter: a name on PATH or a path (relative to the config file).",
+            DefaultDoc = ".venv/bin/python or venv/bin/python beside the app, else python3 on PATH, else /usr/bin/python3",
+            Get = s => s.Python, Set = (s, v) => s with { Python = v },
+        },
+        new TypedSetting<string?>
+        {
+            Key = "chdir", Flag = "--chdir", Parser = ValueParsers.Directory,
+            Doc = "Change to this directory before loading the app (relative to the config file).",
+            DefaultDoc = "the current directory",
+            Get = s => s.Chdir, Set = (s, v) => s with { Chdir = v },
+        },
+        new TypedSetting<IReadOnlyList<string>>
+        {
+            Key = "env_files", Parser = ValueParsers.ExistingFiles,
+            Doc = "KEY=VALUE files (relative to the config file) read into the app's environment, in order; only the files named here are read.",
+            DefaultDoc = "none",
+            Get = s => s.EnvFiles, Set = (s, v) => s with { EnvFiles = v },
+        },
+        new TypedSetting<IReadOnlyList<string>>
+        {
+            Key = "http.listen", Flag = "--bind", Alias = "-b", Placeholder = "HOST:PORT", Parser = ValueParsers.TextList,
+            Doc = "Addresses to listen on, HOST:PORT (0.0.0.0:8000, [::]:8000, :8000, localhost:8000). The flag repeats; its environment twin is comma-separated.",
+            Check = CheckListen,
+            Get = s => s.Bind, Set = (s, v) => s with { Bind = v },
+        },
+        new TypedSetting<string>
+        {
+            Key = "http.script_name", Flag = "--script-name", Placeholder = "PREFIX", Parser = ValueParsers.Text,
+            Doc = "URL prefix the app is mounted at: given to it as SCRIPT_NAME and taken off PATH_INFO.",
+            Check = CheckScriptName,
+            Get = s => s.ScriptName, Set = (s, v) => s with { ScriptName = v },
+        },
+        new TypedSetting<int>
+        {
+            Key = "workers.count", Flag = "--workers", Alias = "-w", Parser = ValueParsers.WorkerCount,
+            Doc = "Worker processes; \"auto\" = 2 x cores + 1.",
+            DefaultDoc = "\"auto\"",
+            Check = AtLeast(1),
+            Get = s => s.Workers, Set = (s, v) => s with { Workers = v },
+        },
+        new TypedSetting<int>
+        {
+            Key = "workers.threads", Flag = "--threads", Parser = ValueParsers.WholeNumber,
+            Doc = "Concurrent requests per worker (threads).",
+            Check = AtLeast(1),
+            Get = s => s.Threads, Set = (s, v) => s with { Threads = v },
+        },
+        new TypedSetting<TimeSpan>
+        {
+            Key = "workers.timeout", Flag = "--timeout", Alias = "-t", Parser = ValueParsers.Duration,
+            Doc = "A request running longer gets 504 and its worker is replaced (after its Python stack is logged).",
+            Get = s => s.Timeout, Set = (s, v) => s with { Timeout = v },
+        },
+        new TypedSetting<TimeSpan>
+        {
+            Key = "workers.graceful_timeout", Flag = "--graceful-timeout", Parser = ValueParsers.Duration,
+            Doc = "On SIGTERM/SIGINT, how long requests in flight may take to finish.",
+            Get = s => s.GracefulTimeout, Set = (s, v) => s with { GracefulTimeout = v },
+        },
+        new TypedSetting<int>
+        {
+            Key = "workers.max_requests", Flag = "--max-requests", Parser = ValueParsers.WholeNumber,
+            Doc = "Recycle a worker gracefully after this many requests; 0 = never.",
+            Get = s => s.MaxRequests, Set = (s, v) => s with { MaxRequests = v },
+        },
+        new TypedSetting<int>
+        {
+            Key = "workers.max_requests_jitter", Flag = "--max-requests-jitter", Parser = ValueParsers.WholeNumber,
+            Doc = "Add up to this many requests at random to max_requests, so workers do not restart together.",
+            Get = s => s.MaxRequestsJitter, Set = (s, v) => s with { MaxRequestsJitter = v },
+        },
+        new TypedSetting<bool>
+        {
+            Key = "workers.preload", Flag = "--no-preload", Parser = ValueParsers.Boolean, TextParser = ValueParsers.NegatedBoolean,
+            Doc = "Import the app once, in a zygote that forks the workers; false (the flag: --no-preload) imports it in each worker instead.",
+            Get = s => s.Preload, Set = (s, v) => s with { Preload = v },
+        },
+        new TypedSetting<int>
+        {
+            Key = "queue.size", Flag = "--queue-size", Parser = ValueParsers.WholeNumber,
+            Doc = "Requests that may wait for a free worker; past it, 503 at once.",
+            Get = s => s.QueueSize, Set = (s, v) => s with { QueueSize = v },
+        },
+        new TypedSetting<TimeSpan>
+        {
+            Key = "queue.timeout", Flag = "--queue-timeout", Parser = ValueParsers.Duration,
+            Doc = "How long a request may wait for a free worker before 503.",
+            Get = s => s.QueueTimeout, Set = (s, v) => s with { QueueTimeout = v },
+        },
+        new TypedSetting<long>
+        {
+            Key = "limits.max_body_size", Flag = "--max-body-size", Parser = ValueParsers.Size, TextParser = ValueParsers.SizeInMiB,
+            Doc = "Largest request body; larger gets 413 before any worker sees it. In the file a plain number is bytes; on the flag and in the environment it is MiB, as it always was.",
+            Get = s => s.MaxBodySize, Set = (s, v) => s with { MaxBodySize = v },
+        },
+    ];
+
+    /// <summary>The setting at a TOML key path, or null.</summary>
+    public static Setting? Find(string key) => All.FirstOrDefault(s => s.Key == key);
+
+    private static Func<int, string?> AtLeast(int minimum) =>
+        value => value < minimum ? $"must be at least {minimum.ToString(CultureInfo.InvariantCulture)}, got {value.ToString(CultureInfo.InvariantCulture)}" : null;
+
+    private static string? CheckListen(IReadOnlyList<string> addresses)
+    {
+        if (addresses.Count == 0)
+        {
+            return "needs at least one address (for example 127.0.0.1:8000)";
+        }
+
+        foreach (var address in addresses)
+        {
+            if (!BindAddress.TryParse(address, out _, out var error))
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? CheckScriptName(string value) =>
+        value.Length > 0 && (!value.StartsWith('/') || value.EndsWith('/'))
+            ? $"'{value}' must start with '/' and not end with one (e.g. /shop)"
+            : null;
+}
