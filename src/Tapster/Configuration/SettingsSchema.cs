@@ -102,7 +102,7 @@ internal static class SettingsSchema
         new TypedSetting<bool>
         {
             Key = "workers.preload", Flag = "--no-preload", Parser = ValueParsers.Boolean, TextParser = ValueParsers.NegatedBoolean,
-            Doc = "Import the app once, in a zygote that forks the workers; false (the flag: --no-preload) imports it in each worker instead.",
+            Doc = "Import the app once in a zygote that forks the workers (shared memory, fast respawn). `preload = false` in the file, or the flag --no-preload, imports it in each worker instead.",
             Get = s => s.Preload, Set = (s, v) => s with { Preload = v },
         },
         new TypedSetting<int>
