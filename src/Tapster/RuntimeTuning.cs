@@ -17,8 +17,20 @@ internal static partial class RuntimeTuning
     /// <summary>Hexadecimal, as the runtime parses it: 2 MiB.</summary>
     private const string Gen0BudgetValue = "200000";
 
+    /// <summary>
+    /// Socket completions run on the event thread instead of hopping to the thread pool: 4-8% more
+    /// requests/s here. Safe because no socket continuation in Tapster blocks (locks are short, file work
+    /// is async); read before the first socket is made, so set first thing.
+    /// </summary>
+    private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     public static void ApplyOrReexecute(string[] args)
     {
+        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineCompletions, "1");
+        }
+
         // Only the native build: under `dotnet` (tests, JIT) /proc/self/exe is the host, not Tapster.
         if (RuntimeFeature.IsDynamicCodeSupported || Environment.GetEnvironmentVariable(Gen0Budget) is not null)
         {
