@@ -9,6 +9,7 @@ var root = new RootCommand("Tapster runs Python web apps (WSGI: Flask, Django, .
     ServeCommand.Create(),
     ConfigCommand.Create(),
     SecretsCommand.Create(),
+    CheckCommand.Create(),
 };
 
 var parsed = root.Parse(args);

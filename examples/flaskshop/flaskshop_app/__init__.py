@@ -11,6 +11,10 @@ def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY"),
+        # The session cookie stays out of cross-site requests; set SHOP_HTTPS=1 behind TLS so it
+        # is also never sent over plain HTTP.
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("SHOP_HTTPS") == "1",
         DATABASE=os.environ.get("SHOP_DB") or os.path.join(app.instance_path, "shop.sqlite3"),
     )
     if test_config:

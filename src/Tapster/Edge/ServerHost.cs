@@ -22,34 +22,23 @@ internal static partial class ServerHost
 {
     public static async Task<int> RunAsync(ServeSettings settings, TextWriter errors)
     {
-        var workingDirectory = settings.Chdir is null ? Environment.CurrentDirectory : Path.GetFullPath(settings.Chdir);
-        if (!Directory.Exists(workingDirectory))
-        {
-            return Fail(errors, $"chdir '{settings.Chdir}' is not a directory", BootFailure.SpecExitCode);
-        }
-
-        // Secrets go into the workers' environment only; the master key into no child at all.
-        try
-        {
-            var secrets = SecretStore.Load(SecretsLocation.Resolve(workingDirectory), warning => errors.WriteLine($"tapster: warning: {warning}"));
-            var environment = new Dictionary<string, string?>(settings.AppEnvironment.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)), StringComparer.Ordinal);
-            SecretStore.ApplyTo(environment, secrets);
-            settings = settings with { AppEnvironment = environment.ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal) };
-        }
-        catch (SecretsException e)
-        {
-            return Fail(errors, e.Message, BootFailure.SpecExitCode);
-        }
-
-        AppSpec app;
-        IReadOnlyList<string> pythons;
+        AppTarget target;
         var endPoints = new List<IPEndPoint>();
         try
         {
-            app = AppSpec.Parse(settings.App, workingDirectory);
-            pythons = PythonLocator.Candidates(settings.Python, app.Directory, workingDirectory);
+            target = AppTarget.Resolve(settings);
+            // Secrets go into the workers' environment only; the master key into no child at all.
+            settings = settings with
+            {
+                AppEnvironment = SecretStore.WorkerEnvironment(settings.AppEnvironment, SecretsLocation.Resolve(target.WorkingDirectory),
+                    warning => errors.WriteLine($"tapster: warning: {warning}")),
+            };
         }
         catch (AppSpecException e)
+        {
+            return Fail(errors, e.Message, BootFailure.SpecExitCode);
+        }
+        catch (SecretsException e)
         {
             return Fail(errors, e.Message, BootFailure.SpecExitCode);
         }
@@ -73,7 +62,7 @@ internal static partial class ServerHost
         });
         var logger = loggerFactory.CreateLogger("Tapster");
         var dispatcher = new Dispatcher(settings.QueueSize, settings.QueueTimeout, TimeProvider.System);
-        await using var supervisor = new Supervisor(settings, app, pythons, dispatcher, new AppOutput(sink),
+        await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink),
             loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
 
         var failure = await BootAsync(supervisor).ConfigureAwait(false);

@@ -46,6 +46,18 @@ internal static class SecretStore
         }
     }
 
+    /// <summary>
+    /// The environment a worker gets: <paramref name="appEnvironment"/> with the decrypted secrets on top and the
+    /// master key's variables taken out. Throws <see cref="SecretsException"/> like <see cref="Load"/>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> WorkerEnvironment(
+        IReadOnlyDictionary<string, string> appEnvironment, SecretsLocation location, Action<string>? warn = null)
+    {
+        var environment = new Dictionary<string, string?>(appEnvironment.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)), StringComparer.Ordinal);
+        ApplyTo(environment, Load(location, warn));
+        return environment.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!, StringComparer.Ordinal);
+    }
+
     /// <summary>True when the secrets file exists; a directory in its place is an error, not "no secrets".</summary>
     public static bool Exists(SecretsLocation location)
     {

@@ -53,7 +53,7 @@ public sealed class TapsterServer : IAsyncDisposable
 
     public static string RepoRoot { get; } = FindRepoRoot();
     public static string TestAssets => Path.Combine(RepoRoot, "testassets");
-    public static string Binary => Path.Combine(RepoRoot, ".tapster", "bin", "tapster");
+    public static string Binary => Path.Combine(RepoRoot, ".build", "tapster", "tapster");
 
     public IReadOnlyList<string> StdoutLines { get { lock (gate) return [.. stdout]; } }
     public IReadOnlyList<string> StderrLines { get { lock (gate) return [.. stderr]; } }
@@ -73,7 +73,7 @@ public sealed class TapsterServer : IAsyncDisposable
     /// Runs the launcher once per test run (<c>tapster --version</c>): it builds the binary when it is
     /// missing or older than the sources, so the tests always run the current server.
     /// </summary>
-    static async Task EnsureBuiltAsync()
+    internal static async Task EnsureBuiltAsync()
     {
         if (built) return;
         await BuildLock.WaitAsync();

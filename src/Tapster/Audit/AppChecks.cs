@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Tapster.Audit;
+
+/// <summary>
+/// Grades the facts the bridge's <c>audit</c> module reported about the app: the import itself, the
+/// development server, debug mode, SECRET_KEY, cookies, a health route, uploads and migrations.
+/// </summary>
+internal static class AppChecks
+{
+    /// <summary>Flask's own rule for FLASK_DEBUG: anything but these turns debug on.</summary>
+    private static readonly string[] FalseWords = ["", "0", "false", "no"];
+
+    private const string KeyFix = "set SECRET_KEY from the environment or `tapster secrets`, generated with: python3 -c 'import secrets; print(secrets.token_hex(32))'";
+
+    public static IEnumerable<CheckResult> Evaluate(JsonElement facts)
+    {
+        var load = facts.GetProperty("load");
+        var loaded = load.GetProperty("ok").GetBoolean();
+        yield return loaded
+            ? CheckResult.Pass("app-import", "App import", $"the app loads (python {Text(facts, "python")})")
+            : new CheckResult("app-import", CheckStatus.Fail, "App import", Text(load, "message") ?? "the app did not load",
+                "fix the error above so the app imports; `tapster serve` would stop with the same error");
+        yield return DevServer(facts);
+        var flask = facts.TryGetProperty("flask", out var f) ? f : (JsonElement?)null;
+        var skipped = loaded ? "not a Flask app" : "the app did not load";
+        yield return Debug(facts, flask);
+        yield return flask is { } app ? SecretKey(app.GetProperty("secret_key")) : CheckResult.Skip("secret-key", "SECRET_KEY", skipped);
+        yield return flask is { } s ? Cookie("session-cookie", "Session cookie", "SESSION", s.GetProperty("session_cookie")) : CheckResult.Skip("session-cookie", "Session cookie", skipped);
+        if (flask is { } login && login.TryGetProperty("remember_cookie", out var remember))
+        {
+            yield return Cookie("remember-cookie", "Remember-me cookie (Flask-Login)", "REMEMBER", remember);
+        }
+
+        yield return loaded ? Health(facts.GetProperty("health")) : CheckResult.Skip("health-endpoint", "Health endpoint", skipped);
+        yield return flask is { } u ? Uploads(u.GetProperty("uploads")) : CheckResult.Skip("local-uploads", "Uploads", skipped);
+        yield return facts.TryGetProperty("migrations", out var migrations)
+            ? Migrations(migrations, Text(facts, "python"))
+            : CheckResult.Skip("migrations", "Database migrations", "the app could not be looked at");
+    }
+
+    private static CheckResult DevServer(JsonElement facts)
+    {
+        const string Id = "dev-server", Title = "Development server";
+        var calls = facts.TryGetProperty("dev_server_calls", out var c) ? c.EnumerateArray().ToList() : [];
+        if (calls.Count == 0)
+        {
+            return CheckResult.Pass(Id, Title, "importing the app does not start a development server");
+        }
+
+        var where = string.Join(", ", calls.Select(call => call.GetProperty("file").ValueKind == JsonValueKind.String
+            ? $"{Text(call, "file")}:{call.GetProperty("line").GetInt32().ToString(CultureInfo.InvariantCulture)} calls {Text(call, "call")}()"
+            : $"{Text(call, "call")}() is called"));
+        return new CheckResult(Id, CheckStatus.Fail, Title, $"{where} while the app is imported: under a production server it would start a second, development server",
+            "put the call under `if __name__ == \"__main__\":`");
+    }
+
+    private static CheckResult Debug(JsonElement facts, JsonElement? flask)
+    {
+        const string Id = "debug", Title = "Debug mode";
+        var reasons = new List<string>();
+        if (flask is { } app && app.GetProperty("debug").GetBoolean())
+        {
+            reasons.Add("app.debug is True");
+        }
+
+        // Absent when Python could not even start: then there is nothing to say about its environment.
+        var environment = facts.TryGetProperty("environment", out var e) ? e : default;
+        if (Text(environment, "FLASK_DEBUG") is { } debug && !FalseWords.Contains(debug.Trim().ToLowerInvariant()))
+        {
+            reasons.Add($"FLASK_DEBUG={debug}");
+        }
+
+        if (Text(environment, "FLASK_ENV") == "development")
+        {
+            reasons.Add("FLASK_ENV=development");
+        }
+
+        return reasons.Count == 0
+            ? CheckResult.Pass(Id, Title, flask is null ? "FLASK_DEBUG and FLASK_ENV are not set to debug" : "debug is off")
+            : new CheckResult(Id, CheckStatus.Fail, Title, $"debug is on ({string.Join(", ", reasons)}): errors propagate, templates reload, extensions relax their checks",
+                "remove DEBUG = True from the config and unset FLASK_DEBUG / FLASK_ENV in the production environment");
+    }
+
+    private static CheckResult SecretKey(JsonElement key)
+    {
+        const string Id = "secret-key", Title = "SECRET_KEY";
+        if (!key.GetProperty("present").GetBoolean())
+        {
+            return new CheckResult(Id, CheckStatus.Warn, Title, "SECRET_KEY is not set: sessions, flash messages and CSRF tokens cannot work", KeyFix);
+        }
+
+        var type = Text(key, "type");
+        if (type is not ("str" or "bytes"))
+        {
+            return new CheckResult(Id, CheckStatus.Warn, Title, $"SECRET_KEY is a {type}, not str or bytes", KeyFix);
+        }
+
+        var length = key.GetProperty("length").GetInt32();
+        var problem = key.GetProperty("placeholder").GetBoolean() ? "a well-known placeholder"
+            : type == "str" && length < 32 ? $"{length.ToString(CultureInfo.InvariantCulture)} characters long (at least 32 are needed)"
+            : type == "bytes" && length < 16 ? $"{length.ToString(CultureInfo.InvariantCulture)} bytes long (at least 16 are needed)"
+            : key.GetProperty("distinct").GetInt32() < 8 ? "made of fewer than 8 different characters"
+            : null;
+        return problem is null
+            ? CheckResult.Pass(Id, Title, $"set, {length.ToString(CultureInfo.InvariantCulture)} {(type == "str" ? "characters" : "bytes")}, not a known placeholder")
+            : new CheckResult(Id, CheckStatus.Fail, Title, $"SECRET_KEY is {problem}: anyone who guesses it can forge sessions", KeyFix);
+    }
+
+    private static CheckResult Cookie(string id, string title, string prefix, JsonElement flags)
+    {
+        var missing = new List<(CheckStatus Status, string Problem, string Setting)>();
+        if (flags.GetProperty("HTTPONLY").ValueKind != JsonValueKind.True)
+        {
+            missing.Add((CheckStatus.Fail, "readable by JavaScript (no HttpOnly): one XSS steals it", $"{prefix}_COOKIE_HTTPONLY = True"));
+        }
+
+        if (flags.GetProperty("SECURE").ValueKind != JsonValueKind.True)
+        {
+            missing.Add((CheckStatus.Warn, "sent over plain HTTP (no Secure)", $"{prefix}_COOKIE_SECURE = True"));
+        }
+
+        var sameSite = flags.GetProperty("SAMESITE");
+        if (sameSite.ValueKind != JsonValueKind.String || sameSite.GetString() is not ("Lax" or "Strict"))
+        {
+            missing.Add((CheckStatus.Warn, "sent with cross-site requests (no SameSite=Lax or Strict)", $"{prefix}_COOKIE_SAMESITE = \"Lax\""));
+        }
+
+        return missing.Count == 0
+            ? CheckResult.Pass(id, title, "Secure, HttpOnly and SameSite are set")
+            : new CheckResult(id, missing.Max(m => m.Status), title, "the cookie is " + string.Join("; ", missing.Select(m => m.Problem)),
+                "set " + string.Join(", ", missing.Select(m => m.Setting)));
+    }
+
+    private static CheckResult Health(JsonElement probes)
+    {
+        const string Id = "health-endpoint", Title = "Health endpoint";
+        var answers = probes.EnumerateArray().ToList();
+        var healthy = answers.FirstOrDefault(p => p.TryGetProperty("status", out var s) && s.GetInt32() == 200);
+        if (healthy.ValueKind == JsonValueKind.Object)
+        {
+            return CheckResult.Pass(Id, Title, $"GET {Text(healthy, "path")} answers 200");
+        }
+
+        var got = string.Join(", ", answers.Select(p => $"{Text(p, "path")} {(p.TryGetProperty("status", out var s) ? s.GetInt32().ToString(CultureInfo.InvariantCulture) : Text(p, "error"))}"));
+        return new CheckResult(Id, CheckStatus.Warn, Title, $"no health path answers 200 ({got})",
+            "add a route such as /health that answers 200 without touching slow dependencies, for load balancers and orchestrators");
+    }
+
+    private static CheckResult Uploads(JsonElement uploads)
+    {
+        const string Id = "local-uploads", Title = "Uploads";
+        var local = uploads.EnumerateObject().Where(u => !u.Value.GetString()!.Contains("://", StringComparison.Ordinal)).ToList();
+        if (local.Count == 0)
+        {
+            return CheckResult.Pass(Id, Title, uploads.EnumerateObject().Any() ? "uploads go to remote storage" : "no upload folder configured");
+        }
+
+        return new CheckResult(Id, CheckStatus.Warn, Title,
+            $"{string.Join(", ", local.Select(u => $"{u.Name} = {u.Value.GetString()}"))} is on this instance's disk: files are lost when it is replaced and unseen by other instances",
+            "use object storage (S3, GCS, Azure Blob, MinIO) for uploads, or mount shared storage at that path");
+    }
+
+    private static CheckResult Migrations(JsonElement migrations, string? python)
+    {
+        const string Id = "migrations", Title = "Database migrations";
+        var directory = Text(migrations, "directory");
+        switch (Text(migrations, "state"))
+        {
+            case "absent":
+                return CheckResult.Skip(Id, Title, "no Alembic migrations (migrations/env.py or alembic.ini) beside the app");
+            case "unchecked" when Text(migrations, "reason") is { } reason && reason.StartsWith("alembic is not installed", StringComparison.Ordinal):
+                return CheckResult.Skip(Id, Title, $"{directory}/ exists but {reason}: cannot compare it with the database");
+            case "unchecked":
+                return new CheckResult(Id, CheckStatus.Warn, Title, $"could not compare {directory}/ with the database: {Text(migrations, "reason")}",
+                    $"make the database reachable from here, or run `flask db current` / `alembic current` where it is (python {python})");
+        }
+
+        var heads = Strings(migrations.GetProperty("heads"));
+        var current = Strings(migrations.GetProperty("current"));
+        if (heads.Order(StringComparer.Ordinal).SequenceEqual(current.Order(StringComparer.Ordinal)))
+        {
+            return CheckResult.Pass(Id, Title, $"the database is at head ({string.Join(", ", heads)})");
+        }
+
+        var at = current.Count == 0 ? "has no revision" : $"is at {string.Join(", ", current)}";
+        return new CheckResult(Id, CheckStatus.Warn, Title, $"migrations are pending: the database {at}, {directory}/ is at {string.Join(", ", heads)}",
+            "run `flask db upgrade` (Flask-Migrate) or `alembic upgrade head` before starting this version");
+    }
+
+    private static List<string> Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

@@ -1,0 +1,58 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace Tapster.Audit;
+
+/// <summary>
+/// The files git tracks in the repository holding a directory, or why they cannot be listed
+/// (<see cref="Problem"/>: not a repository, git not installed).
+/// </summary>
+internal sealed record TrackedFiles(string Root, IReadOnlyList<string> Files, string? Problem)
+{
+    public static async Task<TrackedFiles> ListAsync(string directory)
+    {
+        var (code, root, error) = await GitAsync(directory, "rev-parse", "--show-toplevel").ConfigureAwait(false);
+        if (code != 0)
+        {
+            return new TrackedFiles(directory, [], error);
+        }
+
+        root = root.TrimEnd('\n');
+        // -z: names exactly as stored, whatever characters they hold (no quoting, no escaping).
+        (code, var list, error) = await GitAsync(root, "ls-files", "-z").ConfigureAwait(false);
+        return code != 0
+            ? new TrackedFiles(root, [], error)
+            : new TrackedFiles(root, list.Split('\0', StringSplitOptions.RemoveEmptyEntries), null);
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> GitAsync(string directory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("git")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception)
+        {
+            return (-1, "", "git is not installed");
+        }
+
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        var firstError = (await error.ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
+        return (process.ExitCode, await output.ConfigureAwait(false), firstError.Replace("fatal: ", "", StringComparison.Ordinal));
+    }
+}
