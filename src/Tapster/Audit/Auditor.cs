@@ -30,7 +30,7 @@ internal static class Auditor
         IReadOnlyDictionary<string, string> environment;
         try
         {
-            environment = SecretStore.WorkerEnvironment(settings.AppEnvironment, secrets);
+            environment = SecretStore.WorkerEnvironment(settings.AppEnvironment, SecretStore.Load(secrets));
         }
         catch (SecretsException e)
         {

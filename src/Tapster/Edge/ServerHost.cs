@@ -23,16 +23,14 @@ internal static partial class ServerHost
     public static async Task<int> RunAsync(ServeSettings settings, TextWriter errors)
     {
         AppTarget target;
+        IReadOnlyDictionary<string, string> secrets;
         var endPoints = new List<IPEndPoint>();
         try
         {
             target = AppTarget.Resolve(settings);
             // Secrets go into the workers' environment only; the master key into no child at all.
-            settings = settings with
-            {
-                AppEnvironment = SecretStore.WorkerEnvironment(settings.AppEnvironment, SecretsLocation.Resolve(target.WorkingDirectory),
-                    warning => errors.WriteLine($"tapster: warning: {warning}")),
-            };
+            secrets = SecretStore.Load(SecretsLocation.Resolve(target.WorkingDirectory), warning => errors.WriteLine($"tapster: warning: {warning}"));
+            settings = settings with { AppEnvironment = SecretStore.WorkerEnvironment(settings.AppEnvironment, secrets) };
         }
         catch (AppSpecException e)
         {
@@ -62,7 +60,7 @@ internal static partial class ServerHost
         });
         var logger = loggerFactory.CreateLogger("Tapster");
         var dispatcher = new Dispatcher(settings.QueueSize, settings.QueueTimeout, TimeProvider.System);
-        await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink),
+        await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink, new SecretRedactor(secrets)),
             loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
 
         var failure = await BootAsync(supervisor).ConfigureAwait(false);

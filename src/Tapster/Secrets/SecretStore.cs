@@ -47,14 +47,14 @@ internal static class SecretStore
     }
 
     /// <summary>
-    /// The environment a worker gets: <paramref name="appEnvironment"/> with the decrypted secrets on top and the
-    /// master key's variables taken out. Throws <see cref="SecretsException"/> like <see cref="Load"/>.
+    /// The environment a worker gets: <paramref name="appEnvironment"/> with the decrypted secrets (from
+    /// <see cref="Load"/>) on top and the master key's variables taken out.
     /// </summary>
     public static IReadOnlyDictionary<string, string> WorkerEnvironment(
-        IReadOnlyDictionary<string, string> appEnvironment, SecretsLocation location, Action<string>? warn = null)
+        IReadOnlyDictionary<string, string> appEnvironment, IReadOnlyDictionary<string, string> secrets)
     {
         var environment = new Dictionary<string, string?>(appEnvironment.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)), StringComparer.Ordinal);
-        ApplyTo(environment, Load(location, warn));
+        ApplyTo(environment, secrets);
         return environment.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!, StringComparer.Ordinal);
     }
 

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text;
+using Tapster.Secrets;
 
 namespace Tapster.Telemetry;
 
 /// <summary>
 /// The app's own stdout and stderr, captured line by line and logged tagged with the process that
-/// wrote them (the zygote, or a worker by id and pid).
+/// wrote them (the zygote, or a worker by id and pid). Secret values an app prints (its config, a
+/// connection string in a traceback) are masked before the line reaches the log.
 /// </summary>
-internal sealed class AppOutput(LogSink sink)
+internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
 {
     /// <summary>Longest line kept whole; a longer one is cut so one runaway print cannot eat memory.</summary>
     private const int MaxLineChars = 16 * 1024;
@@ -25,6 +27,7 @@ internal sealed class AppOutput(LogSink sink)
 
     public void Write(string source, uint workerId, int pid, string streamName, string line)
     {
+        line = redactor.Redact(line);
         if (line.Length > MaxLineChars)
         {
             line = string.Concat(line.AsSpan(0, MaxLineChars), "...");

@@ -47,6 +47,20 @@ public class LoggingTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task The_log_never_holds_authorization_cookie_or_query_values()
+    {
+        var id = "private-" + Guid.NewGuid().ToString("N");
+        using var req = new HttpRequestMessage(HttpMethod.Get, "/health?token=query-secret-5521");
+        req.Headers.Add("X-Request-ID", id);
+        req.Headers.Add("Authorization", "Bearer auth-secret-5521");
+        req.Headers.Add("Cookie", "session=cookie-secret-5521");
+        using var r = await Server.Client.SendAsync(req);
+
+        await Server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("request_id") == id, Http.Short);
+        Assert.DoesNotContain("secret-5521", Server.AllOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_access_log_counts_the_bytes_of_an_error_body_made_by_the_server()
     {
         var id = "errbytes-" + Guid.NewGuid().ToString("N");
