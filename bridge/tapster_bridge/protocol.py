@@ -344,7 +344,7 @@ class FrameReader:
     stays valid only until the next read(): callers copy what they keep.
     """
 
-    def __init__(self, sock, size=65536):
+    def __init__(self, sock, size=16384):
         self._recv_into = sock.recv_into
         self._buf = bytearray(size)
         self._view = memoryview(self._buf)

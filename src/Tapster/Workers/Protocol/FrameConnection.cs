@@ -8,7 +8,8 @@ namespace Tapster.Workers.Protocol;
 /// </summary>
 internal sealed class FrameConnection : IDisposable
 {
-    private const int InitialBufferSize = 64 * 1024;
+    // Most frames are a few hundred bytes; the buffer grows for the rare large one (up to MaxPayload).
+    private const int InitialBufferSize = 16 * 1024;
 
     private readonly Socket _socket;
     private byte[] _buffer = new byte[InitialBufferSize];
