@@ -35,6 +35,9 @@ Raw WSGI routes (exact PATH_INFO match, before Flask sees the request):
   GET  /exc-info           yields "first-chunk\n", then calls start_response again with exc_info,
                            which must re-raise; if it does not, yields "not-reraised\n"
   GET  /close-tracker?n=50&delay=0.1   streams "tick{i}\n"; close() appends to a counter file
+  GET  /own-headers        sets its own "x-frame-options: DENY" (lower case) and three cookies:
+                           "plain=1", "flagged=1; Secure; HttpOnly; SameSite=Strict" and
+                           "pref=secure-httponly; Path=/" (attribute words only in the value)
 
 Shared state (the 200 KB file and the close counter) lives in $PROBE_STATE_DIR if set, else in a
 temporary directory made at import (shared by all workers when the app is preloaded). Set
@@ -289,10 +292,20 @@ def raw_close_tracker(environ, start_response):
     return CloseTracker(int(qs.get("n", ["50"])[0]), float(qs.get("delay", ["0.1"])[0]))
 
 
+def raw_own_headers(environ, start_response):
+    start_response("200 OK", TEXT + [
+        ("x-frame-options", "DENY"),
+        ("Set-Cookie", "plain=1"),
+        ("Set-Cookie", "flagged=1; Secure; HttpOnly; SameSite=Strict"),
+        ("Set-Cookie", "pref=secure-httponly; Path=/"),
+    ])
+    return [b"own headers\n"]
+
+
 RAW_ROUTES = {
     "/file": raw_file, "/short-body": raw_short_body, "/long-body": raw_long_body,
     "/hop-by-hop": raw_hop_by_hop, "/write": raw_write, "/exc-info": raw_exc_info,
-    "/close-tracker": raw_close_tracker,
+    "/close-tracker": raw_close_tracker, "/own-headers": raw_own_headers,
 }
 
 

@@ -12,6 +12,7 @@ internal sealed class ConfigFile
 {
     private readonly Dictionary<string, FileValue> _values = new(StringComparer.Ordinal);
     private readonly List<KeyValuePair<string, FileValue>> _environment = [];
+    private readonly List<KeyValuePair<string, FileValue>> _static = [];
     private readonly List<ConfigError> _errors;
 
     private ConfigFile(string name, string directory, List<ConfigError> errors)
@@ -32,6 +33,9 @@ internal sealed class ConfigFile
 
     /// <summary>The <c>[env]</c> entries, in file order.</summary>
     public IReadOnlyList<KeyValuePair<string, FileValue>> Environment => _environment;
+
+    /// <summary>The <c>[static]</c> entries (URL prefix, directory or options), in file order.</summary>
+    public IReadOnlyList<KeyValuePair<string, FileValue>> Static => _static;
 
     /// <summary>Reads the file; malformed TOML is one error naming its line and column.</summary>
     public static ConfigFile Parse(string text, string name, string directory, List<ConfigError> errors)
@@ -64,9 +68,9 @@ internal sealed class ConfigFile
         return file;
     }
 
-    /// <summary>The tables the schema has keys under, and <c>[env]</c>.</summary>
+    /// <summary>The tables the schema has keys under, <c>[env]</c> and <c>[static]</c>.</summary>
     private static IReadOnlyList<string> Sections { get; } =
-        [.. SettingsSchema.All.Where(s => s.Key.Contains('.', StringComparison.Ordinal)).Select(s => s.Key[..s.Key.IndexOf('.', StringComparison.Ordinal)]).Append(SettingsSchema.EnvTable).Distinct()];
+        [.. SettingsSchema.All.Where(s => s.Key.Contains('.', StringComparison.Ordinal)).Select(s => s.Key[..s.Key.IndexOf('.', StringComparison.Ordinal)]).Append(SettingsSchema.EnvTable).Append(SettingsSchema.StaticTable).Distinct()];
 
     /// <summary>What a mistyped key is compared with: every key path, and every flag's name (bind, max_body_size).</summary>
     private static IReadOnlyList<(string Spelling, string Key)> KeySpellings { get; } =
@@ -80,7 +84,16 @@ internal sealed class ConfigFile
         foreach (var item in items)
         {
             var path = prefix + KeyPath(item.Key!);
-            if (SettingsSchema.Find(path) is not null)
+            if (prefix == SettingsSchema.StaticTable + ".")
+            {
+                // Keys are URL prefixes ("/v1.2" stays one key); StaticConfig checks them with their values.
+                _static.Add(new(KeyPath(item.Key!), new FileValue(item.Value!, SourceLocation.Of(Name, item.Value!.Span))));
+            }
+            else if (path == SettingsSchema.StaticTable && item.Value is InlineTableSyntax staticTable)
+            {
+                Walk(staticTable.Items.Select(i => i.KeyValue!), path + ".");
+            }
+            else if (SettingsSchema.Find(path) is not null)
             {
                 _values[path] = new FileValue(item.Value!, SourceLocation.Of(Name, item.Value!.Span));
             }
@@ -104,7 +117,8 @@ internal sealed class ConfigFile
 
     private void Error(SourceSpan span, string message) => _errors.Add(new ConfigError(message, SourceLocation.Of(Name, span)));
 
-    private static string KeyPath(KeySyntax key) =>
+    /// <summary>A key as written, dotted parts joined with '.' and quotes removed.</summary>
+    public static string KeyPath(KeySyntax key) =>
         string.Join('.', key.DotKeys.Select(d => d.Key!).Prepend(key.Key!).Select(KeyText));
 
     private static string KeyText(BareKeyOrStringValueSyntax key) => key switch

@@ -1,3 +1,5 @@
+using Tapster.Edge.Static;
+
 namespace Tapster.Configuration;
 
 /// <summary>
@@ -11,15 +13,19 @@ internal static class ConfigLoader
     public const string ConfigFlag = "--config";
     public const string ConfigEnvVar = "TAPSTER_CONFIG";
 
+    /// <summary>The source <c>config show</c> names for a value no flag, variable or file set.</summary>
+    public const string DefaultSource = "default";
+
     public static ConfigResult Load(ConfigInputs inputs)
     {
         var errors = new List<ConfigError>();
         var shown = new List<EffectiveValue>();
         var file = ReadFile(inputs, errors);
         var settings = SettingsSchema.Defaults;
+        var fromFileOnly = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         foreach (var setting in SettingsSchema.All)
         {
-            var source = "default";
+            var source = DefaultSource;
             if (file is not null && file.Values.TryGetValue(setting.Key, out var fromFile))
             {
                 if (setting.ApplyToml(ref settings, fromFile.Value, file.Directory) is { } problem)
@@ -29,21 +35,33 @@ internal static class ConfigLoader
                 else
                 {
                     source = fromFile.Location.FileAndLine;
+                    fromFileOnly[setting.Key] = fromFile.Location;
                 }
             }
 
             if (inputs.Flags.TryGetValue(setting.Key, out var flagText))
             {
+                fromFileOnly.Remove(setting.Key);
                 source = ApplyText(setting, ref settings, flagText, setting.Flag!, setting.FlagSource, errors) ?? source;
             }
             else if (setting.EnvVar is { } name && Environment(inputs, name) is { } envText)
             {
+                fromFileOnly.Remove(setting.Key);
                 source = ApplyText(setting, ref settings, envText, name, $"env {name}", errors) ?? source;
             }
 
             shown.Add(new EffectiveValue(setting.Key, setting.Show(settings), source, setting.Secret));
         }
 
+        foreach (var setting in SettingsSchema.All)
+        {
+            if (setting.CheckTogether(settings) is { } problem)
+            {
+                errors.Add(new ConfigError($"{setting.Key} {problem}", fromFileOnly.GetValueOrDefault(setting.Key)));
+            }
+        }
+
+        settings = StaticSchema.ApplyFile(settings, file, errors, shown);
         settings = settings with { AppEnvironment = AppEnvironmentBuilder.Build(settings, file, inputs, errors, shown) };
         return new ConfigResult(settings, errors, shown, file?.Name);
     }

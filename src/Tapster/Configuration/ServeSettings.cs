@@ -1,3 +1,6 @@
+using Tapster.Edge.Headers;
+using Tapster.Edge.Static;
+
 namespace Tapster.Configuration;
 
 /// <summary>
@@ -62,6 +65,20 @@ internal sealed record ServeSettings
     /// loader adds the .env files and [env], then resolves NAME_FILE secrets.
     /// </summary>
     public IReadOnlyDictionary<string, string> AppEnvironment { get; init; } = ProcessEnvironment();
+
+    /// <summary>[headers]: the security headers and cookie attributes added at the edge.</summary>
+    public HeaderSettings Headers { get; init; } = new();
+
+    /// <summary>[cors]: no origin allowed by default, so OPTIONS reaches the app as it always did.</summary>
+    public CorsSettings Cors { get; init; } = new();
+
+    /// <summary>[static]: none, so every request reaches the app unless the config says otherwise.</summary>
+    public IReadOnlyList<StaticMount> StaticMounts { get; init; } = [];
+
+    public string StaticCacheControl { get; init; } = StaticConfig.DefaultCacheControl;
+
+    /// <summary>Off, as nginx's usual `location ~ /\.` deny: a stray .env or .git must not be served.</summary>
+    public bool StaticDotfiles { get; init; }
 
     /// <summary>Bodies up to this stay in memory and travel inline; larger ones are spooled to a file.</summary>
     public int SpoolThreshold { get; init; } = 1024 * 1024;

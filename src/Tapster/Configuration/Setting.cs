@@ -22,6 +22,12 @@ internal abstract class Setting
     /// <summary>The default as the docs say it, when it depends on the machine or needs words.</summary>
     public string? DefaultDoc { get; init; }
 
+    /// <summary>
+    /// Rules involving other settings (<c>*</c> with credentials), checked once every setting has its
+    /// value: returns the problem, or null.
+    /// </summary>
+    public Func<ServeSettings, string?> CheckTogether { get; init; } = _ => null;
+
     /// <summary>A secret's value is masked by <c>config show</c>.</summary>
     public bool Secret { get; init; }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Tapster.Edge;
+using Tapster.Edge.Headers;
+using Tapster.Edge.Static;
 
 namespace Tapster.Configuration;
 
@@ -12,6 +14,9 @@ internal static class SettingsSchema
 {
     /// <summary>The table whose keys become the app's environment variables.</summary>
     public const string EnvTable = "env";
+
+    /// <summary>The table whose keys are URL prefixes served from directories.</summary>
+    public const string StaticTable = "static";
 
     /// <summary>Where the defaults come from: <see cref="ServeSettings"/>'s initializers.</summary>
     public static ServeSettings Defaults { get; } = new() { App = "." };
@@ -123,6 +128,8 @@ internal static class SettingsSchema
             Doc = "Largest request body; larger gets 413 before any worker sees it. In the file a plain number is bytes; on the flag and in the environment it is MiB, as it always was.",
             Get = s => s.MaxBodySize, Set = (s, v) => s with { MaxBodySize = v },
         },
+        .. HeaderSchema.Settings,
+        .. StaticSchema.Settings,
     ];
 
     /// <summary>The setting at a TOML key path, or null.</summary>

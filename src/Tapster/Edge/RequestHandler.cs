@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Tapster.Configuration;
+using Tapster.Edge.Headers;
 using Tapster.Telemetry;
 using Tapster.Workers;
 
@@ -15,12 +16,13 @@ namespace Tapster.Edge;
 /// mapping of every failure to its status, and the access log line.
 /// </summary>
 internal sealed partial class RequestHandler(
-    ServeSettings settings, Dispatcher dispatcher, Supervisor supervisor, AccessLog accessLog, ILogger<RequestHandler> logger)
+    ServeSettings settings, Dispatcher dispatcher, Supervisor supervisor, HeaderPolicy headers, AccessLog accessLog, ILogger<RequestHandler> logger)
 {
     /// <summary>Retry-After on 503: long enough for a queue to drain, short enough for a retry to matter.</summary>
     private const string RetryAfterSeconds = "1";
 
     private readonly long _timeoutTicks = (long)(settings.Timeout.TotalSeconds * Stopwatch.Frequency);
+    private readonly HeaderPolicy _headers = headers;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -32,6 +34,11 @@ internal sealed partial class RequestHandler(
         long bytes = 0;
         try
         {
+            if (_headers.TryAnswerPreflight(context))
+            {
+                return;
+            }
+
             using var body = await ReadBodyAsync(context).ConfigureAwait(false);
             if (body is null)
             {
@@ -56,7 +63,7 @@ internal sealed partial class RequestHandler(
             }
 
             workerPid = slot.Worker.Pid;
-            var exchange = new WorkerExchange(slot, context);
+            var exchange = new WorkerExchange(slot, context, _headers);
             ExchangeOutcome outcome;
             try
             {
@@ -172,7 +179,7 @@ internal sealed partial class RequestHandler(
     }
 
     /// <summary>Answers with an error status when nothing was sent yet, else cuts the connection.</summary>
-    private static Task<long> FailAsync(HttpContext context, string requestId, int status, string message)
+    private Task<long> FailAsync(HttpContext context, string requestId, int status, string message)
     {
         if (context.Response.HasStarted)
         {
@@ -185,7 +192,7 @@ internal sealed partial class RequestHandler(
         return RespondAsync(context, status, message);
     }
 
-    private static Task<long> RefuseAsync(HttpContext context, AcquireFailure failure)
+    private Task<long> RefuseAsync(HttpContext context, AcquireFailure failure)
     {
         if (failure == AcquireFailure.ClientGone)
         {
@@ -199,12 +206,13 @@ internal sealed partial class RequestHandler(
     }
 
     /// <summary>A short plain-text answer made by Tapster itself; returns its length for the access log.</summary>
-    private static async Task<long> RespondAsync(HttpContext context, int status, string message)
+    private async Task<long> RespondAsync(HttpContext context, int status, string message)
     {
         var body = System.Text.Encoding.UTF8.GetBytes(message);
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.ContentLength = body.Length;
+        _headers.Apply(context);
         await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
         return body.Length;
     }

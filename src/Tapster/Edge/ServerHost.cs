@@ -7,6 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tapster.Configuration;
+using Tapster.Edge.Headers;
+using Tapster.Edge.Static;
 using Tapster.Secrets;
 using Tapster.Telemetry;
 using Tapster.Workers;
@@ -51,6 +53,12 @@ internal static partial class ServerHost
             endPoints.Add(endPoint!);
         }
 
+        var staticSites = StaticSite.OpenAll(settings, out var staticError);
+        if (staticError is not null)
+        {
+            return Fail(errors, staticError, BootFailure.SpecExitCode);
+        }
+
         await using var sink = LogSink.ForStandardOutput();
         using var loggerFactory = LoggerFactory.Create(logging =>
         {
@@ -75,8 +83,11 @@ internal static partial class ServerHost
         }
 
         var web = BuildWebApplication(settings, endPoints, loggerFactory, supervisor.RuntimeDirectory);
-        var handler = new RequestHandler(settings, dispatcher, supervisor, new AccessLog(sink), loggerFactory.CreateLogger<RequestHandler>());
-        web.Run(handler.HandleAsync);
+        var headers = new HeaderPolicy(settings.Headers, settings.Cors);
+        var accessLog = new AccessLog(sink);
+        var handler = new RequestHandler(settings, dispatcher, supervisor, headers, accessLog, loggerFactory.CreateLogger<RequestHandler>());
+        var staticFiles = new StaticFiles(staticSites, headers, accessLog, loggerFactory.CreateLogger<StaticFiles>());
+        web.Run(staticFiles.Wrap(handler.HandleAsync));
         try
         {
             await web.StartAsync().ConfigureAwait(false);

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Win32.SafeHandles;
+using Tapster.Edge.Headers;
 using Tapster.Workers;
 using Tapster.Workers.Protocol;
 
@@ -23,21 +24,25 @@ internal sealed class WorkerExchange
     private static readonly string[] HopByHop =
         ["Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade"];
 
+    private const string SetCookie = "Set-Cookie";
+
     /// <summary>Header names apps send on nearly every response: reused instead of allocated.</summary>
     private static readonly string[] CommonNames =
-        ["Content-Type", "Set-Cookie", "Location", "Cache-Control", "Vary", "ETag", "Last-Modified", "Expires", "Content-Disposition", "Content-Encoding", "X-Content-Type-Options", "X-Frame-Options"];
+        ["Content-Type", SetCookie, "Location", "Cache-Control", "Vary", "ETag", "Last-Modified", "Expires", "Content-Disposition", "Content-Encoding", "X-Content-Type-Options", "X-Frame-Options"];
 
     private readonly WorkerSlot _slot;
     private readonly HttpContext _context;
+    private readonly HeaderPolicy _headers;
     private readonly bool _isHead;
     private long? _declaredLength;
     private bool _clientGone;
     private bool _cancelSent;
 
-    public WorkerExchange(WorkerSlot slot, HttpContext context)
+    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers)
     {
         _slot = slot;
         _context = context;
+        _headers = headers;
         _isHead = HttpMethods.IsHead(context.Request.Method);
     }
 
@@ -176,9 +181,11 @@ internal sealed class WorkerExchange
                 return;
             }
 
-            response.Headers.Append(headerName, Encoding.Latin1.GetString(value));
+            // NameOf hands back the CommonNames instance, so a reference check finds Set-Cookie in any case.
+            response.Headers.Append(headerName, ReferenceEquals(headerName, SetCookie) ? _headers.HardenCookie(value, _context) : Encoding.Latin1.GetString(value));
         }
 
+        _headers.Apply(_context);
         Started = true;
     }
 
@@ -280,9 +287,7 @@ internal sealed class WorkerExchange
 
         foreach (var b in name)
         {
-            // RFC 9110 5.6.2 tchar.
-            var ok = char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~"u8.Contains(b);
-            if (!ok)
+            if (!HttpToken.IsTokenChar((char)b))
             {
                 return false;
             }
