@@ -22,7 +22,6 @@ internal sealed partial class RequestHandler(
     private const string RetryAfterSeconds = "1";
 
     private readonly long _timeoutTicks = (long)(settings.Timeout.TotalSeconds * Stopwatch.Frequency);
-    private readonly HeaderPolicy _headers = headers;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -34,7 +33,7 @@ internal sealed partial class RequestHandler(
         long bytes = 0;
         try
         {
-            if (_headers.TryAnswerPreflight(context))
+            if (headers.TryAnswerPreflight(context))
             {
                 return;
             }
@@ -63,7 +62,7 @@ internal sealed partial class RequestHandler(
             }
 
             workerPid = slot.Worker.Pid;
-            var exchange = new WorkerExchange(slot, context, _headers);
+            var exchange = new WorkerExchange(slot, context, headers);
             ExchangeOutcome outcome;
             try
             {
@@ -156,26 +155,7 @@ internal sealed partial class RequestHandler(
             return 0;
         }
 
-        var offset = file.Offset;
-        var writer = context.Response.BodyWriter;
-        while (remaining > 0)
-        {
-            var memory = writer.GetMemory(64 * 1024);
-            var read = await RandomAccess.ReadAsync(file.Handle, memory[..(int)Math.Min(memory.Length, remaining)], offset, context.RequestAborted).ConfigureAwait(false);
-            if (read == 0)
-            {
-                // The file shrank under us: a short response must not pass for a whole one.
-                context.Abort();
-                break;
-            }
-
-            writer.Advance(read);
-            offset += read;
-            remaining -= read;
-            await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-        }
-
-        return offset - file.Offset;
+        return await FileRangeResponse.SendAsync(context, file.Handle, file.Offset, remaining).ConfigureAwait(false);
     }
 
     /// <summary>Answers with an error status when nothing was sent yet, else cuts the connection.</summary>
@@ -212,7 +192,7 @@ internal sealed partial class RequestHandler(
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.ContentLength = body.Length;
-        _headers.Apply(context);
+        headers.Apply(context);
         await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
         return body.Length;
     }

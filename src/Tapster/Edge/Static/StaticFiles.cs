@@ -18,9 +18,6 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
     /// <summary>A year, the most RFC 9111 caches honour; the name changes when the content does.</summary>
     public const string ImmutableCacheControl = "public, max-age=31536000, immutable";
 
-    /// <summary>Reads per flush: RequestHandler's chunk size for files a worker hands over.</summary>
-    private const int ChunkSize = 64 * 1024;
-
     /// <summary>Best first: Brotli is smaller than gzip at the same speed to decode.</summary>
     private static readonly (string Coding, string Suffix)[] Precompressed = [("br", ".br"), ("gzip", ".gz")];
 
@@ -201,32 +198,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
 
         using (handle)
         {
-            var writer = context.Response.BodyWriter;
-            var offset = range.Start;
-            var remaining = range.Length;
-            while (remaining > 0)
-            {
-                var memory = writer.GetMemory((int)Math.Min(remaining, ChunkSize));
-                // A synchronous pread: a page-cache hit costs less than RandomAccess.ReadAsync's hop to the
-                // thread pool (the same trade nginx makes without aio).
-                var read = RandomAccess.Read(handle, memory.Span[..(int)Math.Min(memory.Length, remaining)], offset);
-                if (read == 0)
-                {
-                    // The file shrank under us: a short response must not pass for a whole one.
-                    context.Abort();
-                    break;
-                }
-
-                writer.Advance(read);
-                offset += read;
-                remaining -= read;
-                if (remaining > 0)
-                {
-                    await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-                }
-            }
-
-            return offset - range.Start;
+            return await FileRangeResponse.SendAsync(context, handle, range.Start, range.Length).ConfigureAwait(false);
         }
     }
 
