@@ -10,9 +10,6 @@ namespace Tapster.Tests.Functional;
 [Collection(FunctionalGroup.Name)]
 public sealed class SecretsCliTests : IDisposable
 {
-    static readonly SemaphoreSlim BuildLock = new(1, 1);
-    static bool built;
-
     readonly DirectoryInfo app = Directory.CreateTempSubdirectory("tapster-secrets-ft-");
 
     public void Dispose() => app.Delete(recursive: true);
@@ -241,7 +238,7 @@ public sealed class SecretsCliTests : IDisposable
 
     async Task<Result> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null)
     {
-        await EnsureBuiltAsync();
+        await TapsterServer.EnsureBuiltAsync();
         var psi = new ProcessStartInfo(TapsterServer.Binary)
         {
             WorkingDirectory = app.FullName,
@@ -266,29 +263,5 @@ public sealed class SecretsCliTests : IDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await p.WaitForExitAsync(cts.Token);
         return new Result(p.ExitCode, await stdout, await stderr);
-    }
-
-    /// <summary>The launcher builds the binary when it is missing or older than the sources (as TapsterServer does).</summary>
-    static async Task EnsureBuiltAsync()
-    {
-        if (built) return;
-        await BuildLock.WaitAsync();
-        try
-        {
-            if (built) return;
-            var psi = new ProcessStartInfo(Path.Combine(TapsterServer.RepoRoot, "tapster"), "--version")
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
-            using var p = Process.Start(psi)!;
-            var err = p.StandardError.ReadToEndAsync();
-            var output = p.StandardOutput.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-            await p.WaitForExitAsync(cts.Token);
-            Assert.True(p.ExitCode == 0 && File.Exists(TapsterServer.Binary),
-                $"the launcher did not build {TapsterServer.Binary} (exit {p.ExitCode}):\n{await output}\n{await err}");
-            built = true;
-        }
-        finally { BuildLock.Release(); }
     }
 }
