@@ -1,5 +1,6 @@
 using Tapster.Edge.Headers;
 using Tapster.Edge.Static;
+using Tapster.Tls;
 
 namespace Tapster.Configuration;
 
@@ -79,6 +80,9 @@ internal sealed record ServeSettings
 
     /// <summary>Off, as nginx's usual `location ~ /\.` deny: a stray .env or .git must not be served.</summary>
     public bool StaticDotfiles { get; init; }
+
+    /// <summary>[tls]: no HTTPS listener until the config gives addresses and certificates.</summary>
+    public TlsSettings Tls { get; init; } = new();
 
     /// <summary>Bodies up to this stay in memory and travel inline; larger ones are spooled to a file.</summary>
     public int SpoolThreshold { get; init; } = 1024 * 1024;

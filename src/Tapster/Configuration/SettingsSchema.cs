@@ -2,6 +2,7 @@ using System.Globalization;
 using Tapster.Edge;
 using Tapster.Edge.Headers;
 using Tapster.Edge.Static;
+using Tapster.Tls;
 
 namespace Tapster.Configuration;
 
@@ -130,6 +131,7 @@ internal static class SettingsSchema
         },
         .. HeaderSchema.Settings,
         .. StaticSchema.Settings,
+        .. TlsSchema.Settings,
     ];
 
     /// <summary>The setting at a TOML key path, or null.</summary>

@@ -11,6 +11,7 @@ using Tapster.Edge.Headers;
 using Tapster.Edge.Static;
 using Tapster.Secrets;
 using Tapster.Telemetry;
+using Tapster.Tls;
 using Tapster.Workers;
 
 namespace Tapster.Edge;
@@ -22,11 +23,15 @@ namespace Tapster.Edge;
 /// </summary>
 internal static partial class ServerHost
 {
+    /// <summary>How soon a renewed certificate is served: quick enough for a deploy, cheap (a stat per file).</summary>
+    private static readonly TimeSpan CertificateReloadInterval = TimeSpan.FromSeconds(2);
+
     public static async Task<int> RunAsync(ServeSettings settings, TextWriter errors)
     {
         AppTarget target;
         IReadOnlyDictionary<string, string> secrets;
         var endPoints = new List<IPEndPoint>();
+        var tlsEndPoints = new List<IPEndPoint>();
         try
         {
             target = AppTarget.Resolve(settings);
@@ -51,6 +56,33 @@ internal static partial class ServerHost
             }
 
             endPoints.Add(endPoint!);
+        }
+
+        foreach (var bind in settings.Tls.Listen)
+        {
+            if (!BindAddress.TryParse(bind, out var endPoint, out var error))
+            {
+                return Fail(errors, $"tls.listen: {error}", BootFailure.SpecExitCode);
+            }
+
+            tlsEndPoints.Add(endPoint!);
+        }
+
+        // Loaded before the workers boot, so a wrong file stops start-up at once (config loading checked
+        // them too, but they may have changed since).
+        CertificateSet? certificates = null;
+        if (settings.Tls.Enabled)
+        {
+            certificates = CertificateLoader.LoadAll(settings.Tls.Certificates, out var tlsError);
+            if (certificates is null)
+            {
+                return Fail(errors, $"tls.certificates: {tlsError}", BootFailure.SpecExitCode);
+            }
+
+            foreach (var expired in certificates.Certificates.Where(c => c.Certificate.NotAfter < DateTime.Now))
+            {
+                await errors.WriteLineAsync($"tapster: warning: tls.certificates: '{expired.Files.Cert}' expired on {expired.Certificate.NotAfter:u}; browsers will refuse it").ConfigureAwait(false);
+            }
         }
 
         var staticSites = StaticSite.OpenAll(settings, out var staticError);
@@ -82,12 +114,14 @@ internal static partial class ServerHost
             return Fail(errors, failure.Summary, failure.ExitCode);
         }
 
-        var web = BuildWebApplication(settings, endPoints, loggerFactory, supervisor.RuntimeDirectory);
+        using var watcher = certificates is null ? null : new CertificateWatcher(certificates, settings.Tls.Certificates, CertificateReloadInterval, loggerFactory.CreateLogger<CertificateWatcher>());
+        var web = BuildWebApplication(settings, endPoints, tlsEndPoints, watcher, loggerFactory, supervisor.RuntimeDirectory);
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
         var accessLog = new AccessLog(sink);
         var handler = new RequestHandler(settings, dispatcher, supervisor, headers, accessLog, loggerFactory.CreateLogger<RequestHandler>());
         var staticFiles = new StaticFiles(staticSites, headers, accessLog, loggerFactory.CreateLogger<StaticFiles>());
-        web.Run(staticFiles.Wrap(handler.HandleAsync));
+        var app = staticFiles.Wrap(handler.HandleAsync);
+        web.Run(tlsEndPoints.Count > 0 ? new HttpsRedirect(tlsEndPoints[0].Port).Wrap(app) : app);
         try
         {
             await web.StartAsync().ConfigureAwait(false);
@@ -98,7 +132,7 @@ internal static partial class ServerHost
             return Fail(errors, $"cannot listen: {e.Message}", BootFailure.SpecExitCode);
         }
 
-        var listening = string.Join(", ", settings.Bind);
+        var listening = string.Join(", ", settings.Bind.Concat(settings.Tls.Listen.Select(a => $"https://{a}")));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
         await web.WaitForShutdownAsync().ConfigureAwait(false);
         LogStopping(logger);
@@ -123,7 +157,8 @@ internal static partial class ServerHost
         return new BootFailure("interrupted while the app was loading", null, 130);
     }
 
-    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, ILoggerFactory loggerFactory, string runtimeDirectory)
+    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, CertificateWatcher? certificates,
+        ILoggerFactory loggerFactory, string runtimeDirectory)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "tapster" });
         builder.Services.AddSingleton(loggerFactory);
@@ -142,6 +177,11 @@ internal static partial class ServerHost
             foreach (var endPoint in endPoints)
             {
                 kestrel.Listen(endPoint, http2.ConfigurePublic);
+            }
+
+            foreach (var endPoint in tlsEndPoints)
+            {
+                kestrel.Listen(endPoint, listen => TlsListener.Configure(listen, certificates!));
             }
         });
         return builder.Build();
