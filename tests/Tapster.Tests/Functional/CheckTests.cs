@@ -39,7 +39,7 @@ public sealed class CheckTests : IDisposable
         return asset;
     }
 
-    async Task<(int Code, string Stdout, string Stderr)> CheckAsync(IDictionary<string, string>? env, params string[] args)
+    async Task<ProcessRun.Result> CheckAsync(IDictionary<string, string>? env, params string[] args)
     {
         await TapsterServer.EnsureBuiltAsync();
         var result = await RunAsync(TapsterServer.Binary, dir, env, ["check", "--python", TapsterServer.Python, .. args]);
@@ -58,27 +58,9 @@ public sealed class CheckTests : IDisposable
 
     static string Detail(Dictionary<string, JsonElement> results, string id) => results[id].GetProperty("detail").GetString()!;
 
-    static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string file, string workingDirectory, IDictionary<string, string>? env, string[] args)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var name in new[] { "FLASK_DEBUG", "FLASK_ENV", "TAPSTER_MASTER_KEY", "TAPSTER_CONFIG" })
-            psi.Environment.Remove(name);
-        if (env is not null)
-            foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    static Task<ProcessRun.Result> RunAsync(string file, string workingDirectory, IDictionary<string, string>? env, string[] args) =>
+        ProcessRun.RunAsync(file, workingDirectory, args, env,
+            unset: ["FLASK_DEBUG", "FLASK_ENV", "TAPSTER_MASTER_KEY", "TAPSTER_CONFIG"], timeout: TimeSpan.FromSeconds(90));
 
     async Task GitAsync(params string[] args)
     {

@@ -19,25 +19,8 @@ public sealed class ConfigTests : IDisposable
     }
 
     /// <summary>Runs the built binary to completion (config commands, or a serve expected to refuse).</summary>
-    static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, IDictionary<string, string>? env, params string[] args)
-    {
-        var psi = new ProcessStartInfo(TapsterServer.Binary)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (env is not null)
-            foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    static Task<ProcessRun.Result> RunAsync(string workingDirectory, IDictionary<string, string>? env, params string[] args) =>
+        ProcessRun.RunAsync(TapsterServer.Binary, workingDirectory, args, env);
 
     [Fact]
     public async Task Workers_and_threads_come_from_tapster_toml()

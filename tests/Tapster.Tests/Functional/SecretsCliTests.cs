@@ -204,11 +204,6 @@ public sealed class SecretsCliTests : IDisposable
         Assert.Equal("alpha\n", viaEnvironment.Stdout);
     }
 
-    sealed record Result(int Code, string Stdout, string Stderr)
-    {
-        public override string ToString() => $"exit {Code}\nstdout: {Stdout}\nstderr: {Stderr}";
-    }
-
     [Fact]
     public async Task Serve_gives_the_app_its_secrets_in_the_environment_and_never_the_master_key()
     {
@@ -236,32 +231,10 @@ public sealed class SecretsCliTests : IDisposable
         Assert.DoesNotContain("tok-secret-7781", server.AllOutput, StringComparison.Ordinal);
     }
 
-    async Task<Result> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null)
+    async Task<ProcessRun.Result> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null)
     {
         await TapsterServer.EnsureBuiltAsync();
-        var psi = new ProcessStartInfo(TapsterServer.Binary)
-        {
-            WorkingDirectory = app.FullName,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var name in new[] { "TAPSTER_MASTER_KEY", "TAPSTER_MASTER_KEY_FILE", "TAPSTER_SECRETS_FILE", "CREDENTIALS_DIRECTORY" })
-            psi.Environment.Remove(name);
-        if (env is not null)
-            foreach (var (k, v) in env) psi.Environment[k] = v;
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.StandardInput.WriteAsync(stdin ?? "");
-        p.StandardInput.Close();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await p.WaitForExitAsync(cts.Token);
-        return new Result(p.ExitCode, await stdout, await stderr);
+        return await ProcessRun.RunAsync(TapsterServer.Binary, app.FullName, args, env,
+            unset: ["TAPSTER_MASTER_KEY", "TAPSTER_MASTER_KEY_FILE", "TAPSTER_SECRETS_FILE", "CREDENTIALS_DIRECTORY"], stdin: stdin);
     }
 }
