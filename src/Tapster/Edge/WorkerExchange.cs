@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using System.Buffers.Text;
 using System.Net.Sockets;
 using System.Text;
@@ -21,8 +22,8 @@ namespace Tapster.Edge;
 internal sealed class WorkerExchange
 {
     /// <summary>Hop-by-hop headers (RFC 9110 7.6.1) are the server's business; PEP 3333 forbids them to apps.</summary>
-    private static readonly string[] HopByHop =
-        ["Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade"];
+    private static readonly FrozenSet<string> HopByHop = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
+        ["Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade"]);
 
     private const string SetCookie = "Set-Cookie";
 
@@ -175,7 +176,7 @@ internal sealed class WorkerExchange
             }
 
             var headerName = NameOf(name);
-            if (Array.Exists(HopByHop, h => h.Equals(headerName, StringComparison.OrdinalIgnoreCase)))
+            if (HopByHop.Contains(headerName))
             {
                 AppError = $"hop-by-hop header '{headerName}' from the app (PEP 3333 forbids it)";
                 return;
