@@ -1,4 +1,6 @@
 using Tapster.Edge.Headers;
+using Tapster.Edge.Limits;
+using Tapster.Edge.Proxy;
 using Tapster.Edge.Static;
 using Tapster.Tls;
 
@@ -80,6 +82,12 @@ internal sealed record ServeSettings
 
     /// <summary>Off, as nginx's usual `location ~ /\.` deny: a stray .env or .git must not be served.</summary>
     public bool StaticDotfiles { get; init; }
+
+    /// <summary>[limits]: what one client may cost; each default says where it comes from.</summary>
+    public LimitSettings Limits { get; init; } = new();
+
+    /// <summary>[proxy]: no proxy trusted, no PROXY protocol listener.</summary>
+    public ProxySettings Proxy { get; init; } = new();
 
     /// <summary>[tls]: no HTTPS listener until the config gives addresses and certificates.</summary>
     public TlsSettings Tls { get; init; } = new();

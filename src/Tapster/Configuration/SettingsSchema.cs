@@ -1,6 +1,8 @@
 using System.Globalization;
 using Tapster.Edge;
 using Tapster.Edge.Headers;
+using Tapster.Edge.Limits;
+using Tapster.Edge.Proxy;
 using Tapster.Edge.Static;
 using Tapster.Tls;
 
@@ -123,15 +125,11 @@ internal static class SettingsSchema
             Doc = "How long a request may wait for a free worker before 503.",
             Get = s => s.QueueTimeout, Set = (s, v) => s with { QueueTimeout = v },
         },
-        new TypedSetting<long>
-        {
-            Key = "limits.max_body_size", Flag = "--max-body-size", Parser = ValueParsers.Size, TextParser = ValueParsers.SizeInMiB,
-            Doc = "Largest request body; larger gets 413 before any worker sees it. In the file a plain number is bytes; on the flag and in the environment it is MiB, as it always was.",
-            Get = s => s.MaxBodySize, Set = (s, v) => s with { MaxBodySize = v },
-        },
+        .. LimitsSchema.Settings,
         .. HeaderSchema.Settings,
         .. StaticSchema.Settings,
         .. TlsSchema.Settings,
+        .. ProxySchema.Settings,
     ];
 
     /// <summary>The setting at a TOML key path, or null.</summary>

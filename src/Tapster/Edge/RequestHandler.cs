@@ -186,15 +186,10 @@ internal sealed partial class RequestHandler(
     }
 
     /// <summary>A short plain-text answer made by Tapster itself; returns its length for the access log.</summary>
-    private async Task<long> RespondAsync(HttpContext context, int status, string message)
+    private Task<long> RespondAsync(HttpContext context, int status, string message)
     {
-        var body = System.Text.Encoding.UTF8.GetBytes(message);
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        context.Response.ContentLength = body.Length;
         headers.Apply(context);
-        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-        return body.Length;
+        return PlainReply.SendAsync(context, status, message);
     }
 
     [LoggerMessage(EventId = 200, EventName = "response.invalid", Level = LogLevel.Error, Message = "The app's response to {Path} was refused: {Reason}")]

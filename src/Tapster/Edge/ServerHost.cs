@@ -8,6 +8,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tapster.Configuration;
 using Tapster.Edge.Headers;
+using Tapster.Edge.Limits;
+using Tapster.Edge.Proxy;
 using Tapster.Edge.Static;
 using Tapster.Secrets;
 using Tapster.Telemetry;
@@ -115,13 +117,22 @@ internal static partial class ServerHost
         }
 
         using var watcher = certificates is null ? null : new CertificateWatcher(certificates, settings.Tls.Certificates, CertificateReloadInterval, loggerFactory.CreateLogger<CertificateWatcher>());
-        var web = BuildWebApplication(settings, endPoints, tlsEndPoints, watcher, loggerFactory, supervisor.RuntimeDirectory);
+        var trusted = new TrustedProxies(settings.Proxy.Trusted);
+        var proxyProtocol = new ProxyProtocolListener(trusted, settings.Limits.HeaderTimeout, loggerFactory.CreateLogger<ProxyProtocolListener>());
+        var web = BuildWebApplication(settings, endPoints, tlsEndPoints, watcher, proxyProtocol, loggerFactory, supervisor.RuntimeDirectory);
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
         var accessLog = new AccessLog(sink);
         var handler = new RequestHandler(settings, dispatcher, supervisor, headers, accessLog, loggerFactory.CreateLogger<RequestHandler>());
         var staticFiles = new StaticFiles(staticSites, headers, accessLog, loggerFactory.CreateLogger<StaticFiles>());
-        var app = staticFiles.Wrap(handler.HandleAsync);
-        web.Run(tlsEndPoints.Count > 0 ? new HttpsRedirect(tlsEndPoints[0].Port).Wrap(app) : app);
+        await using var rateLimits = new RateLimits(settings.Limits.RateLimits, headers, accessLog, loggerFactory.CreateLogger<RateLimits>());
+        var app = rateLimits.Wrap(staticFiles.Wrap(handler.HandleAsync));
+        if (tlsEndPoints.Count > 0)
+        {
+            app = new HttpsRedirect(tlsEndPoints[0].Port, headers).Wrap(app);
+        }
+
+        // First, so the redirect, the rate limits and the app all see the client the proxies name.
+        web.Run(new ForwardedHeaders(trusted).Wrap(app));
         try
         {
             await web.StartAsync().ConfigureAwait(false);
@@ -158,7 +169,7 @@ internal static partial class ServerHost
     }
 
     private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, CertificateWatcher? certificates,
-        ILoggerFactory loggerFactory, string runtimeDirectory)
+        ProxyProtocolListener proxyProtocol, ILoggerFactory loggerFactory, string runtimeDirectory)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "tapster" });
         builder.Services.AddSingleton(loggerFactory);
@@ -167,21 +178,38 @@ internal static partial class ServerHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = settings.MaxBodySize;
+            KestrelLimits.Apply(kestrel.Limits, settings.Limits, settings.MaxBodySize);
             // PEP 3333: header bytes reach the app as latin-1, one char per byte, whatever they are.
             kestrel.RequestHeaderEncodingSelector = _ => Encoding.Latin1;
             kestrel.ResponseHeaderEncodingSelector = _ => Encoding.Latin1;
             // HTTP/1.1, and HTTP/2 for clients that speak it with prior knowledge (h2c).
             var http2 = new CleartextHttp2();
             kestrel.ListenUnixSocket(Path.Combine(runtimeDirectory, "h2.sock"), http2.ConfigureDonor);
-            foreach (var endPoint in endPoints)
+            // The PROXY header comes before anything else on the wire, so its reader goes first.
+            void ProxyProtocolIfListed(ListenOptions listen, string address)
             {
-                kestrel.Listen(endPoint, http2.ConfigurePublic);
+                if (settings.Proxy.ProtocolListeners.Contains(address, StringComparer.Ordinal))
+                {
+                    proxyProtocol.Configure(listen);
+                }
             }
 
-            foreach (var endPoint in tlsEndPoints)
+            foreach (var (endPoint, address) in endPoints.Zip(settings.Bind))
             {
-                kestrel.Listen(endPoint, listen => TlsListener.Configure(listen, certificates!));
+                kestrel.Listen(endPoint, listen =>
+                {
+                    ProxyProtocolIfListed(listen, address);
+                    http2.ConfigurePublic(listen);
+                });
+            }
+
+            foreach (var (endPoint, address) in tlsEndPoints.Zip(settings.Tls.Listen))
+            {
+                kestrel.Listen(endPoint, listen =>
+                {
+                    ProxyProtocolIfListed(listen, address);
+                    TlsListener.Configure(listen, certificates!);
+                });
             }
         });
         return builder.Build();

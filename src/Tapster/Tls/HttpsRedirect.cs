@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Tapster.Edge.Headers;
 
 namespace Tapster.Tls;
 
@@ -6,7 +7,7 @@ namespace Tapster.Tls;
 /// With TLS on, a plain-HTTP request is sent to the same URL over HTTPS (308 keeps the method and body).
 /// ACME HTTP-01 challenges stay on plain HTTP: a CA fetches them there, before any certificate exists.
 /// </summary>
-internal sealed class HttpsRedirect(int httpsPort)
+internal sealed class HttpsRedirect(int httpsPort, HeaderPolicy headers)
 {
     private const string AcmeChallenge = "/.well-known/acme-challenge";
 
@@ -20,6 +21,7 @@ internal sealed class HttpsRedirect(int httpsPort)
 
         context.Response.StatusCode = StatusCodes.Status308PermanentRedirect;
         context.Response.Headers.Location = Location(request.Host, context.Connection.LocalIpAddress?.ToString(), request.PathBase + request.Path, request.QueryString);
+        headers.Apply(context);
         return Task.CompletedTask;
     };
 

@@ -212,25 +212,16 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
     };
 
     /// <summary>A short plain answer, and the log line saying why; returns the body bytes sent.</summary>
-    private async Task<long> RefuseAsync(HttpContext context, int status, string path, string reason)
+    private Task<long> RefuseAsync(HttpContext context, int status, string path, string reason)
     {
         LogRefused(logger, path, status, reason);
-        var body = status switch
+        var message = status switch
         {
-            StatusCodes.Status400BadRequest => "Bad Request: malformed path\n"u8.ToArray(),
-            StatusCodes.Status405MethodNotAllowed => "Method Not Allowed\n"u8.ToArray(),
-            _ => "Not Found\n"u8.ToArray(),
+            StatusCodes.Status400BadRequest => "Bad Request: malformed path\n",
+            StatusCodes.Status405MethodNotAllowed => "Method Not Allowed\n",
+            _ => "Not Found\n",
         };
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        context.Response.ContentLength = body.Length;
-        if (HttpMethods.IsHead(context.Request.Method))
-        {
-            return 0;
-        }
-
-        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-        return body.Length;
+        return PlainReply.SendAsync(context, status, message);
     }
 
     [LoggerMessage(EventId = 300, EventName = "static.serving", Level = LogLevel.Information, Message = "Serving {Prefix} from {Directory}")]

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Tapster.Edge.Headers;
 using Tapster.Tests.Unit.Configuration;
 using Tapster.Tls;
 
@@ -114,5 +115,5 @@ public sealed class TlsConfigTests
     [InlineData(8443, "shop.example", "/", "", "https://shop.example:8443/")]
     [InlineData(8443, "[::1]:8080", "/x", "", "https://[::1]:8443/x")]
     public void The_redirect_keeps_the_host_name_path_and_query(int port, string host, string path, string query, string expected) =>
-        Assert.Equal(expected, new HttpsRedirect(port).Location(new HostString(host), null, new PathString(path), new QueryString(query)));
+        Assert.Equal(expected, new HttpsRedirect(port, new HeaderPolicy(new(), new())).Location(new HostString(host), null, new PathString(path), new QueryString(query)));
 }

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Tapster.Edge.Headers;
+using Tapster.Telemetry;
+
+namespace Tapster.Edge.Limits;
+
+/// <summary>
+/// Per-client rate limiting at the edge: the rule with the longest prefix matching the path picks the
+/// bucket; an empty bucket gets 429 with Retry-After, and neither a worker nor the static files see
+/// the request. Buckets live in .NET's partitioned token-bucket limiter, which refills them every
+/// 100 ms and drops those idle for 10 s, so memory follows the clients seen recently.
+/// </summary>
+internal sealed partial class RateLimits : IAsyncDisposable
+{
+    private readonly (RateLimitRule Rule, PartitionedRateLimiter<string> Buckets)[] _rules;
+    private readonly HeaderPolicy _headers;
+    private readonly AccessLog _accessLog;
+    private readonly ILogger _logger;
+
+    public RateLimits(IReadOnlyList<RateLimitRule> rules, HeaderPolicy headers, AccessLog accessLog, ILogger<RateLimits> logger)
+    {
+        _rules = [.. rules.OrderByDescending(r => r.Prefix.Length).Select(rule => (rule, Buckets(rule)))];
+        _headers = headers;
+        _accessLog = accessLog;
+        _logger = logger;
+    }
+
+    public RequestDelegate Wrap(RequestDelegate next) => _rules.Length == 0 ? next : context =>
+    {
+        if (Match(context.Request.Path.Value ?? "/") is not { } match)
+        {
+            return next(context);
+        }
+
+        using var lease = match.Buckets.AttemptAcquire(ClientKey(match.Rule, context));
+        return lease.IsAcquired ? next(context) : RefuseAsync(context, match.Rule, lease);
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (_, buckets) in _rules)
+        {
+            await buckets.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The bucket's owner: the header's value when the rule names one and the request has it, else the
+    /// client address; an IPv6 client by its /64, the block one host is given and can rotate within.
+    /// </summary>
+    internal static string ClientKey(RateLimitRule rule, HttpContext context)
+    {
+        if (rule.Header is not null && context.Request.Headers[rule.Header] is { Count: > 0 } value)
+        {
+            return "key " + value.ToString();
+        }
+
+        return "ip " + AddressKey(context.Connection.RemoteIpAddress);
+    }
+
+    internal static string AddressKey(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
+    }
+
+    private (RateLimitRule Rule, PartitionedRateLimiter<string> Buckets)? Match(string path)
+    {
+        foreach (var rule in _rules)
+        {
+            if (StartsWithPrefix(path, rule.Rule.Prefix))
+            {
+                return rule;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>"/api" covers /api and /api/x but not /apiary; "/" covers everything.</summary>
+    internal static bool StartsWithPrefix(string path, string prefix) =>
+        prefix == "/" || (path.StartsWith(prefix, StringComparison.Ordinal)
+            && (path.Length == prefix.Length || path[prefix.Length] == '/' || prefix.EndsWith('/')));
+
+    private static PartitionedRateLimiter<string> Buckets(RateLimitRule rule) =>
+        PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = rule.Burst,
+            TokensPerPeriod = rule.Requests,
+            ReplenishmentPeriod = rule.Period,
+            QueueLimit = 0,
+            // The partitioned limiter's own 100 ms heartbeat refills every bucket: one timer, not one per client.
+            AutoReplenishment = false,
+        }));
+
+    private async Task RefuseAsync(HttpContext context, RateLimitRule rule, RateLimitLease lease)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var requestId = RequestIds.FromClientOrNew(context.Request.Headers["X-Request-ID"]);
+        var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : rule.Period / rule.Requests;
+        LogLimited(_logger, context.Request.Path.Value, AddressKey(context.Connection.RemoteIpAddress), rule.Rate, rule.Prefix);
+        context.Response.Headers["X-Request-ID"] = requestId;
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        _headers.Apply(context);
+        var bytes = await PlainReply.SendAsync(context, StatusCodes.Status429TooManyRequests, "Too Many Requests\n").ConfigureAwait(false);
+        _accessLog.Write(new AccessEntry(
+            requestId, context.Request.Method, context.Request.Path.Value ?? "", context.Request.Protocol, StatusCodes.Status429TooManyRequests, bytes,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, QueueMs: 0, WorkerPid: 0, context.Connection.RemoteIpAddress?.ToString()));
+    }
+
+    [LoggerMessage(EventId = 400, EventName = "request.rate_limited", Level = LogLevel.Warning, Message = "429 for {Path}: client {Client} is over {Rate} on {Prefix}")]
+    private static partial void LogLimited(ILogger logger, string? path, string client, string rate, string prefix);
+}
