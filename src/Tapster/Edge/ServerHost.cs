@@ -99,7 +99,11 @@ internal static partial class ServerHost
             logging.ClearProviders();
             logging.AddProvider(new SinkLoggerProvider(sink, LogLevel.Information));
             logging.AddFilter("Microsoft", LogLevel.Warning);
+            logging.AddFilter<KestrelRejections>(KestrelRejections.Category, LogLevel.Debug);
         });
+        // Kestrel says why it refused a request only at Debug: every rejection gets a line of its own.
+        using var rejections = new KestrelRejections(loggerFactory);
+        loggerFactory.AddProvider(rejections);
         var logger = loggerFactory.CreateLogger("Tapster");
         var dispatcher = new Dispatcher(settings.QueueSize, settings.QueueTimeout, TimeProvider.System);
         await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink, new SecretRedactor(secrets)),

@@ -52,7 +52,8 @@ internal sealed class SinkLoggerProvider(LogSink sink, LogLevel minimumLevel) : 
             {
                 foreach (var (key, value) in fields)
                 {
-                    if (key != "{OriginalFormat}")
+                    // A field named like one of the line's own (Kestrel's "message") would make the JSON ambiguous.
+                    if (key is not ("{OriginalFormat}" or "time" or "level" or "event" or "category" or "message" or "exception"))
                     {
                         WriteField(json, key, value);
                     }

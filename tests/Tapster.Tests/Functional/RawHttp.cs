@@ -63,7 +63,7 @@ public sealed partial class RawHttp : IDisposable
                 n = await stream.ReadAsync(buffer, cts.Token);
             }
             catch (OperationCanceledException) { return false; }
-            catch (IOException) { Closed = true; return false; }
+            catch (Exception e) when (e is IOException or SocketException) { Closed = true; return false; }
             if (n == 0) { Closed = true; return false; }
             received.Write(buffer, 0, n);
         }

@@ -114,6 +114,7 @@ public sealed class TlsTests : IDisposable
         Assert.Equal(HttpStatusCode.PermanentRedirect, redirect.StatusCode);
         Assert.Equal($"https://127.0.0.1:{tlsPort}/environ/x?a=1&b=2", redirect.Headers.Location!.OriginalString);
         Assert.False(redirect.Headers.Contains("Strict-Transport-Security"));
+        Assert.Equal(["nosniff"], redirect.Headers.GetValues("X-Content-Type-Options"));
         using var acme = await plain.GetAsync("/.well-known/acme-challenge/token123");
         Assert.Equal(HttpStatusCode.NotFound, acme.StatusCode);
         Assert.False(acme.Headers.Contains("Strict-Transport-Security"));

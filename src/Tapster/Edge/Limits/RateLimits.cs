@@ -109,8 +109,9 @@ internal sealed partial class RateLimits : IAsyncDisposable
         PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = rule.Burst,
-            TokensPerPeriod = rule.Requests,
-            ReplenishmentPeriod = rule.Period,
+            // One token at a time, so the Retry-After the limiter computes is the wait for the next one.
+            TokensPerPeriod = 1,
+            ReplenishmentPeriod = rule.Period / rule.Requests,
             QueueLimit = 0,
             // The partitioned limiter's own 100 ms heartbeat refills every bucket: one timer, not one per client.
             AutoReplenishment = false,
