@@ -151,7 +151,15 @@ public sealed class TlsTests : IDisposable
     /// Starts tapster with the config and waits until HTTPS answers. Not TapsterServer: its readiness
     /// probe follows the 308 to a certificate it cannot trust.
     /// </summary>
-    async Task<Process> Launch(string config, int tlsPort, int httpPort, List<string> output)
+    Task<Process> Launch(string config, int tlsPort, int httpPort, List<string> output) =>
+        Launch(config, httpPort, output, async () =>
+        {
+            using var https = Https(main, tlsPort);
+            using var r = await https.GetAsync("/health");
+            return r.StatusCode == HttpStatusCode.OK;
+        });
+
+    static async Task<Process> Launch(string config, int httpPort, List<string> output, Func<Task<bool>> ready)
     {
         await TapsterServer.EnsureBuiltAsync();
         var psi = new ProcessStartInfo(TapsterServer.Binary)
@@ -165,20 +173,58 @@ public sealed class TlsTests : IDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.Add(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var https = Https(main, tlsPort);
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
         {
             try
             {
-                using var r = await https.GetAsync("/health");
-                if (r.StatusCode == HttpStatusCode.OK) return process;
+                if (await ready()) return process;
             }
-            catch (HttpRequestException) { }
+            catch (Exception e) when (e is HttpRequestException or IOException or SocketException or AuthenticationException) { }
             await Task.Delay(200);
         }
         process.Kill(entireProcessTree: true);
         lock (output) throw new TimeoutException("tapster did not answer on HTTPS:\n" + string.Join('\n', output));
+    }
+
+    [Fact]
+    public async Task A_PROXY_protocol_header_is_read_before_the_TLS_handshake()
+    {
+        var (config, tlsPort) = WriteConfig();
+        File.AppendAllText(config, $$"""
+
+            [proxy]
+            trusted = ["127.0.0.1"]
+            protocol = ["127.0.0.1:{{tlsPort}}"]
+            """);
+        var output = new List<string>();
+        using var process = await Launch(config, TapsterServer.FreePort(), output, async () => (await EnvironThroughProxyAsync(tlsPort)).Contains("REMOTE_ADDR", StringComparison.Ordinal));
+        try
+        {
+            using var environ = JsonDocument.Parse(await EnvironThroughProxyAsync(tlsPort));
+            Assert.Equal("192.0.2.44", environ.RootElement.GetProperty("REMOTE_ADDR").GetString());
+            Assert.Equal("https", environ.RootElement.GetProperty("wsgi.url_scheme").GetString());
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>What a TCP balancer does: the PROXY line, then the client's own TLS and HTTP; returns the body.</summary>
+    async Task<string> EnvironThroughProxyAsync(int port)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync("PROXY TCP4 192.0.2.44 127.0.0.1 40000 443\r\n"u8.ToArray());
+        await using var ssl = new SslStream(stream, false, (_, cert, _, _) => cert is not null && cert.GetCertHashString() == main.Thumbprint);
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "main.test" });
+        await ssl.WriteAsync("GET /environ HTTP/1.1\r\nHost: main.test\r\nConnection: close\r\n\r\n"u8.ToArray());
+        using var reader = new StreamReader(ssl);
+        var response = await reader.ReadToEndAsync();
+        return response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
     }
 
     static async Task WaitForOutputAsync(List<string> output, string text)
