@@ -11,6 +11,9 @@ internal sealed class LogSink : IAsyncDisposable
 {
     private const int FlushThreshold = 64 * 1024;
 
+    /// <summary>How long a line may wait for company before it is written; nginx's buffered access log waits seconds.</summary>
+    private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(5);
+
     private readonly Stream _output;
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
@@ -66,6 +69,12 @@ internal sealed class LogSink : IAsyncDisposable
         while (true)
         {
             await _signal.WaitAsync().ConfigureAwait(false);
+            if (!Volatile.Read(ref _stopping))
+            {
+                // Let a busy server's lines gather: one wake-up and one write per window, not per line.
+                await Task.Delay(CoalesceWindow).ConfigureAwait(false);
+            }
+
             bool stopping;
             lock (_lock)
             {
