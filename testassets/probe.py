@@ -24,9 +24,14 @@ Flask routes:
                            "wsgi-errors-marker-X" to wsgi.errors (all flushed); returns "printed"
   GET  /pid                str(os.getpid())
   GET  /threads?s=0        after sleeping s: {"thread": threading.get_ident(), "pid": os.getpid()}
+  GET  /text?size=4096&type=text/plain&status=200&etag=&cc=&ce=
+                           `size` bytes of compressible text (TEXT_LINE repeated) as `type`, with
+                           Content-Length; etag, cc, ce set ETag (strong, quoted), Cache-Control and
+                           Content-Encoding when given
 
 Raw WSGI routes (exact PATH_INFO match, before Flask sees the request):
-  GET  /file               wsgi.file_wrapper over a 200 KB deterministic file, with Content-Length
+  GET  /file?type=T        wsgi.file_wrapper over a 200 KB deterministic file, with Content-Length,
+                           as application/octet-stream or T
   GET  /short-body         Content-Length: 100 but only 10 bytes of body
   GET  /long-body          Content-Length: 5 but 50 bytes of body
   GET  /hop-by-hop         sets "Connection: close" (a PEP 3333 error the server must reject);
@@ -217,13 +222,32 @@ def threads():
     return {"thread": threading.get_ident(), "pid": os.getpid()}
 
 
+TEXT_LINE = "The quick brown fox jumps over the lazy dog, and the compressor notices.\n"
+
+
+@app.get("/text")
+def text():
+    size = int(request.args.get("size", 4096))
+    body = (TEXT_LINE * (size // len(TEXT_LINE) + 1))[:size]
+    response = Response(body, status=int(request.args.get("status", 200)),
+                        content_type=request.args.get("type", "text/plain"))
+    for arg, header in (("cc", "Cache-Control"), ("ce", "Content-Encoding")):
+        if request.args.get(arg):
+            response.headers[header] = request.args[arg]
+    if request.args.get("etag"):
+        response.headers["ETag"] = f'"{request.args["etag"]}"'
+    return response
+
+
 # ---- raw WSGI routes: things Flask would not let an app do, or would do for it ----
 
 TEXT = [("Content-Type", "text/plain")]
 
 
 def raw_file(environ, start_response):
-    start_response("200 OK", [("Content-Type", "application/octet-stream"),
+    from urllib.parse import parse_qs
+    content_type = parse_qs(environ.get("QUERY_STRING", "")).get("type", ["application/octet-stream"])[0]
+    start_response("200 OK", [("Content-Type", content_type),
                               ("Content-Length", str(len(FILE_CONTENT)))])
     f = open(FILE_PATH, "rb")
     wrapper = environ.get("wsgi.file_wrapper")

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tapster.Edge;
+using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
 using Tapster.Edge.Static;
 using Tapster.Tls;
@@ -130,6 +131,7 @@ internal static class SettingsSchema
             Get = s => s.MaxBodySize, Set = (s, v) => s with { MaxBodySize = v },
         },
         .. HeaderSchema.Settings,
+        .. CompressionSchema.Settings,
         .. StaticSchema.Settings,
         .. TlsSchema.Settings,
     ];

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Tapster.Configuration;
+using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
 using Tapster.Telemetry;
 using Tapster.Workers;
@@ -16,7 +17,8 @@ namespace Tapster.Edge;
 /// mapping of every failure to its status, and the access log line.
 /// </summary>
 internal sealed partial class RequestHandler(
-    ServeSettings settings, Dispatcher dispatcher, Supervisor supervisor, HeaderPolicy headers, AccessLog accessLog, ILogger<RequestHandler> logger)
+    ServeSettings settings, Dispatcher dispatcher, Supervisor supervisor, HeaderPolicy headers, CompressionPolicy compression, AccessLog accessLog,
+    ILogger<RequestHandler> logger)
 {
     /// <summary>Retry-After on 503: long enough for a queue to drain, short enough for a retry to matter.</summary>
     private const string RetryAfterSeconds = "1";
@@ -62,7 +64,7 @@ internal sealed partial class RequestHandler(
             }
 
             workerPid = slot.Worker.Pid;
-            var exchange = new WorkerExchange(slot, context, headers);
+            using var exchange = new WorkerExchange(slot, context, headers, compression);
             ExchangeOutcome outcome;
             try
             {
@@ -115,10 +117,11 @@ internal sealed partial class RequestHandler(
             case ExchangeOutcome.Completed when exchange.PendingFile is { } file:
                 using (file.Handle)
                 {
-                    return await SendFileAsync(context, file).ConfigureAwait(false);
+                    return await SendFileAsync(context, file, exchange.Compressor).ConfigureAwait(false);
                 }
 
             case ExchangeOutcome.Completed:
+                exchange.Compressor?.Finish();
                 return exchange.BytesSent;
             case ExchangeOutcome.ClientGone:
                 context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
@@ -141,10 +144,21 @@ internal sealed partial class RequestHandler(
         }
     }
 
-    private static async Task<long> SendFileAsync(HttpContext context, (Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long Offset, long Count) file)
+    private static async Task<long> SendFileAsync(HttpContext context, (Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long Offset, long Count) file,
+        ResponseCompressor? compressor)
     {
         var length = RandomAccess.GetLength(file.Handle);
         var remaining = file.Count < 0 ? length - file.Offset : Math.Min(file.Count, length - file.Offset);
+        if (compressor is not null)
+        {
+            if (await FileRangeResponse.SendAsync(context, file.Handle, file.Offset, remaining, compressor).ConfigureAwait(false) == remaining)
+            {
+                compressor.Finish();
+            }
+
+            return compressor.BytesWritten;
+        }
+
         if (context.Response.ContentLength is null)
         {
             context.Response.ContentLength = remaining;

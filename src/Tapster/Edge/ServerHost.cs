@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tapster.Configuration;
+using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
 using Tapster.Edge.Static;
 using Tapster.Secrets;
@@ -118,7 +119,7 @@ internal static partial class ServerHost
         var web = BuildWebApplication(settings, endPoints, tlsEndPoints, watcher, loggerFactory, supervisor.RuntimeDirectory);
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
         var accessLog = new AccessLog(sink);
-        var handler = new RequestHandler(settings, dispatcher, supervisor, headers, accessLog, loggerFactory.CreateLogger<RequestHandler>());
+        var handler = new RequestHandler(settings, dispatcher, supervisor, headers, new CompressionPolicy(settings.Compression), accessLog, loggerFactory.CreateLogger<RequestHandler>());
         var staticFiles = new StaticFiles(staticSites, headers, accessLog, loggerFactory.CreateLogger<StaticFiles>());
         var app = staticFiles.Wrap(handler.HandleAsync);
         web.Run(tlsEndPoints.Count > 0 ? new HttpsRedirect(tlsEndPoints[0].Port).Wrap(app) : app);
