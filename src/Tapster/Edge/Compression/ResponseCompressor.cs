@@ -5,8 +5,8 @@ namespace Tapster.Edge.Compression;
 
 /// <summary>
 /// Compresses one response body into the response's pipe. Levels are chosen for speed, since every
-/// byte is compressed while the client waits: Brotli quality 4 is faster than gzip 6 and still
-/// smaller; gzip level 5 is within about 2% of level 9's size at a fraction of its cost.
+/// byte is compressed while the client waits: Brotli quality 4 is about as fast as gzip 6 and
+/// smaller; gzip level 5 is within a few percent of level 9's size at a fraction of its cost.
 /// </summary>
 internal sealed class ResponseCompressor : IDisposable
 {
