@@ -44,11 +44,16 @@ Raw WSGI routes (exact PATH_INFO match, before Flask sees the request):
                            "plain=1", "flagged=1; Secure; HttpOnly; SameSite=Strict" and
                            "pref=secure-httponly; Path=/" (attribute words only in the value)
 
-Shared state (the 200 KB file and the close counter) lives in $PROBE_STATE_DIR if set, else in a
+With PROBE_REQUEST_LOG=1, every request the app gets appends "METHOD PATH_INFO BODY-BYTES" as one line
+to requests.log in the state directory (O_APPEND: safe across workers), so that tests can prove that
+a request never reached the app.
+
+Shared state (the 200 KB file, the close counter and the request log) lives in $PROBE_STATE_DIR if set, else in a
 temporary directory made at import (shared by all workers when the app is preloaded). Set
 PROBE_STATE_DIR when serving with --no-preload so that every worker sees the same counter.
 """
 import hashlib
+import io
 import os
 import sys
 import tempfile
@@ -64,6 +69,7 @@ STATE_DIR = os.environ.get("PROBE_STATE_DIR") or tempfile.mkdtemp(prefix="tapste
 os.makedirs(STATE_DIR, exist_ok=True)
 FILE_PATH = os.path.join(STATE_DIR, "file.bin")
 CLOSE_COUNTER = os.path.join(STATE_DIR, "close-count")
+REQUEST_LOG = os.path.join(STATE_DIR, "requests.log") if os.environ.get("PROBE_REQUEST_LOG") == "1" else None
 FILE_CONTENT = bytes((i * 31 + i // 256) % 251 for i in range(200 * 1024))
 FILE_SHA = hashlib.sha256(FILE_CONTENT).hexdigest()
 
@@ -335,6 +341,15 @@ RAW_ROUTES = {
 
 def _with_raw_routes(flask_wsgi_app):
     def dispatch(environ, start_response):
+        if REQUEST_LOG:
+            body = environ["wsgi.input"].read()
+            environ["wsgi.input"] = io.BytesIO(body)
+            line = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')} {len(body)}\n"
+            fd = os.open(REQUEST_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            try:
+                os.write(fd, line.encode("latin-1"))
+            finally:
+                os.close(fd)
         raw = RAW_ROUTES.get(environ.get("PATH_INFO", ""))
         return (raw or flask_wsgi_app)(environ, start_response)
     return dispatch

@@ -35,15 +35,27 @@ internal sealed partial class RequestHandler(
         long bytes = 0;
         try
         {
+            if (RequestFraming.Refusal(context.Request) is { } refusal)
+            {
+                bytes = await RejectAsync(context, refusal.Status, refusal.Message).ConfigureAwait(false);
+                return;
+            }
+
             if (headers.TryAnswerPreflight(context))
             {
                 return;
             }
 
-            using var body = await ReadBodyAsync(context).ConfigureAwait(false);
+            var read = await ReadBodyAsync(context).ConfigureAwait(false);
+            using var body = read.Body;
             if (body is null)
             {
-                bytes = await RespondAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large\n").ConfigureAwait(false);
+                bytes = read.RefusedWith switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => await RespondAsync(context, read.RefusedWith, "Request body too large\n").ConfigureAwait(false),
+                    StatusCodes.Status408RequestTimeout => await RejectAsync(context, read.RefusedWith, "Request Timeout: the body came too slowly\n").ConfigureAwait(false),
+                    _ => await RejectAsync(context, read.RefusedWith, "Bad Request: malformed request body\n").ConfigureAwait(false),
+                };
                 return;
             }
 
@@ -96,16 +108,23 @@ internal sealed partial class RequestHandler(
         }
     }
 
-    private async ValueTask<RequestBody?> ReadBodyAsync(HttpContext context)
+    /// <summary>The whole body, or null and the status refusing it: 413 past the limit, 400 for broken chunked framing.</summary>
+    private async ValueTask<(RequestBody? Body, int RefusedWith)> ReadBodyAsync(HttpContext context)
     {
         try
         {
-            return await RequestBody.ReadAsync(context, settings.MaxBodySize, settings.SpoolThreshold, supervisor.RuntimeDirectory)
+            var body = await RequestBody.ReadAsync(context, settings.MaxBodySize, settings.SpoolThreshold, supervisor.RuntimeDirectory)
                 .ConfigureAwait(false);
+            return (body, body is null ? StatusCodes.Status413PayloadTooLarge : 0);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException e) when (!context.RequestAborted.IsCancellationRequested)
         {
-            return null;
+            return (null, e.StatusCode);
+        }
+        catch (IOException e) when (e is not ConnectionResetException && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel reports a chunk size past 64 bits as a bare IOException: a bad request, not a client gone.
+            return (null, StatusCodes.Status400BadRequest);
         }
     }
 
@@ -197,6 +216,16 @@ internal sealed partial class RequestHandler(
         context.Response.Headers.RetryAfter = RetryAfterSeconds;
         var message = failure == AcquireFailure.ShuttingDown ? "Service Unavailable: shutting down\n" : "Service Unavailable: all workers are busy\n";
         return RespondAsync(context, StatusCodes.Status503ServiceUnavailable, message);
+    }
+
+    /// <summary>
+    /// Refuses a request whose framing cannot be trusted, and closes the connection: the bytes after it
+    /// could be read as another request.
+    /// </summary>
+    private Task<long> RejectAsync(HttpContext context, int status, string message)
+    {
+        context.Response.Headers.Connection = "close";
+        return RespondAsync(context, status, message);
     }
 
     /// <summary>A short plain-text answer made by Tapster itself; returns its length for the access log.</summary>

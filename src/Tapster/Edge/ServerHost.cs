@@ -27,6 +27,9 @@ internal static partial class ServerHost
     /// <summary>How soon a renewed certificate is served: quick enough for a deploy, cheap (a stat per file).</summary>
     private static readonly TimeSpan CertificateReloadInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>Kestrel's switch (KestrelServerOptions.DisableHttp1LineFeedTerminatorsSwitchKey, internal) for CRLF-only HTTP/1.</summary>
+    private const string BareLineFeedSwitch = "Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators";
+
     public static async Task<int> RunAsync(ServeSettings settings, TextWriter errors)
     {
         AppTarget target;
@@ -161,6 +164,10 @@ internal static partial class ServerHost
     private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, CertificateWatcher? certificates,
         ILoggerFactory loggerFactory, string runtimeDirectory)
     {
+        // RFC 9112 2.2 lets a server take a bare LF as a line end, and Kestrel does by default; a proxy in
+        // front that reads it as part of a header value would then disagree with Tapster on where headers
+        // (and so bodies) end. No real client sends one: refuse them with 400.
+        AppContext.SetSwitch(BareLineFeedSwitch, true);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "tapster" });
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.GracefulTimeout);
