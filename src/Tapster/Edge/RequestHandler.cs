@@ -97,7 +97,11 @@ internal sealed partial class RequestHandler(
         catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException
             || e is BadHttpRequestException)
         {
-            context.Response.StatusCode = e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status499ClientClosedRequest;
+            // Only while nothing was sent: a write that failed had already started the response.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status499ClientClosedRequest;
+            }
         }
         finally
         {
