@@ -24,9 +24,14 @@ Flask routes:
                            "wsgi-errors-marker-X" to wsgi.errors (all flushed); returns "printed"
   GET  /pid                str(os.getpid())
   GET  /threads?s=0        after sleeping s: {"thread": threading.get_ident(), "pid": os.getpid()}
+  GET  /text?size=4096&type=text/plain&status=200&etag=&cc=&ce=
+                           `size` bytes of compressible text (TEXT_LINE repeated) as `type`, with
+                           Content-Length; etag, cc, ce set ETag (strong, quoted), Cache-Control and
+                           Content-Encoding when given
 
 Raw WSGI routes (exact PATH_INFO match, before Flask sees the request):
-  GET  /file               wsgi.file_wrapper over a 200 KB deterministic file, with Content-Length
+  GET  /file?type=T        wsgi.file_wrapper over a 200 KB deterministic file, with Content-Length,
+                           as application/octet-stream or T
   GET  /short-body         Content-Length: 100 but only 10 bytes of body
   GET  /long-body          Content-Length: 5 but 50 bytes of body
   GET  /hop-by-hop         sets "Connection: close" (a PEP 3333 error the server must reject);
@@ -39,11 +44,16 @@ Raw WSGI routes (exact PATH_INFO match, before Flask sees the request):
                            "plain=1", "flagged=1; Secure; HttpOnly; SameSite=Strict" and
                            "pref=secure-httponly; Path=/" (attribute words only in the value)
 
-Shared state (the 200 KB file and the close counter) lives in $PROBE_STATE_DIR if set, else in a
+With PROBE_REQUEST_LOG=1, every request the app gets appends "METHOD PATH_INFO BODY-BYTES" as one line
+to requests.log in the state directory (O_APPEND: safe across workers), so that tests can prove that
+a request never reached the app.
+
+Shared state (the 200 KB file, the close counter and the request log) lives in $PROBE_STATE_DIR if set, else in a
 temporary directory made at import (shared by all workers when the app is preloaded). Set
 PROBE_STATE_DIR when serving with --no-preload so that every worker sees the same counter.
 """
 import hashlib
+import io
 import os
 import sys
 import tempfile
@@ -59,6 +69,7 @@ STATE_DIR = os.environ.get("PROBE_STATE_DIR") or tempfile.mkdtemp(prefix="tapste
 os.makedirs(STATE_DIR, exist_ok=True)
 FILE_PATH = os.path.join(STATE_DIR, "file.bin")
 CLOSE_COUNTER = os.path.join(STATE_DIR, "close-count")
+REQUEST_LOG = os.path.join(STATE_DIR, "requests.log") if os.environ.get("PROBE_REQUEST_LOG") == "1" else None
 FILE_CONTENT = bytes((i * 31 + i // 256) % 251 for i in range(200 * 1024))
 FILE_SHA = hashlib.sha256(FILE_CONTENT).hexdigest()
 
@@ -217,13 +228,32 @@ def threads():
     return {"thread": threading.get_ident(), "pid": os.getpid()}
 
 
+TEXT_LINE = "The quick brown fox jumps over the lazy dog, and the compressor notices.\n"
+
+
+@app.get("/text")
+def text():
+    size = int(request.args.get("size", 4096))
+    body = (TEXT_LINE * (size // len(TEXT_LINE) + 1))[:size]
+    response = Response(body, status=int(request.args.get("status", 200)),
+                        content_type=request.args.get("type", "text/plain"))
+    for arg, header in (("cc", "Cache-Control"), ("ce", "Content-Encoding")):
+        if request.args.get(arg):
+            response.headers[header] = request.args[arg]
+    if request.args.get("etag"):
+        response.headers["ETag"] = f'"{request.args["etag"]}"'
+    return response
+
+
 # ---- raw WSGI routes: things Flask would not let an app do, or would do for it ----
 
 TEXT = [("Content-Type", "text/plain")]
 
 
 def raw_file(environ, start_response):
-    start_response("200 OK", [("Content-Type", "application/octet-stream"),
+    from urllib.parse import parse_qs
+    content_type = parse_qs(environ.get("QUERY_STRING", "")).get("type", ["application/octet-stream"])[0]
+    start_response("200 OK", [("Content-Type", content_type),
                               ("Content-Length", str(len(FILE_CONTENT)))])
     f = open(FILE_PATH, "rb")
     wrapper = environ.get("wsgi.file_wrapper")
@@ -311,6 +341,15 @@ RAW_ROUTES = {
 
 def _with_raw_routes(flask_wsgi_app):
     def dispatch(environ, start_response):
+        if REQUEST_LOG:
+            body = environ["wsgi.input"].read()
+            environ["wsgi.input"] = io.BytesIO(body)
+            line = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')} {len(body)}\n"
+            fd = os.open(REQUEST_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            try:
+                os.write(fd, line.encode("latin-1"))
+            finally:
+                os.close(fd)
         raw = RAW_ROUTES.get(environ.get("PATH_INFO", ""))
         return (raw or flask_wsgi_app)(environ, start_response)
     return dispatch

@@ -1,3 +1,4 @@
+using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
 using Tapster.Edge.Limits;
 using Tapster.Edge.Proxy;
@@ -74,6 +75,9 @@ internal sealed record ServeSettings
 
     /// <summary>[cors]: no origin allowed by default, so OPTIONS reaches the app as it always did.</summary>
     public CorsSettings Cors { get; init; } = new();
+
+    /// <summary>[compression]: Brotli and gzip for the app's text responses.</summary>
+    public CompressionSettings Compression { get; init; } = new();
 
     /// <summary>[static]: none, so every request reaches the app unless the config says otherwise.</summary>
     public IReadOnlyList<StaticMount> StaticMounts { get; init; } = [];

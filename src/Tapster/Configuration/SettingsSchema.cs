@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tapster.Edge;
+using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
 using Tapster.Edge.Limits;
 using Tapster.Edge.Proxy;
@@ -127,6 +128,7 @@ internal static class SettingsSchema
         },
         .. LimitsSchema.Settings,
         .. HeaderSchema.Settings,
+        .. CompressionSchema.Settings,
         .. StaticSchema.Settings,
         .. TlsSchema.Settings,
         .. ProxySchema.Settings,

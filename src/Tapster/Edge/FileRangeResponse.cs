@@ -1,5 +1,7 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Win32.SafeHandles;
+using Tapster.Edge.Compression;
 
 namespace Tapster.Edge;
 
@@ -8,30 +10,53 @@ internal static class FileRangeResponse
 {
     private const int ChunkSize = 64 * 1024;
 
-    /// <summary>Streams <paramref name="count"/> bytes from <paramref name="offset"/>; returns the bytes sent.</summary>
-    public static async Task<long> SendAsync(HttpContext context, SafeFileHandle handle, long offset, long count)
+    /// <summary>
+    /// Streams <paramref name="count"/> bytes from <paramref name="offset"/>, through
+    /// <paramref name="compressor"/> when given; returns the bytes read from the file.
+    /// </summary>
+    public static async Task<long> SendAsync(HttpContext context, SafeFileHandle handle, long offset, long count, ResponseCompressor? compressor = null)
     {
         var writer = context.Response.BodyWriter;
         var position = offset;
         var remaining = count;
-        while (remaining > 0)
+        // Compressing, the file's bytes go to the encoder, which writes to the pipe itself.
+        var buffer = compressor is null ? null : ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
         {
-            var memory = writer.GetMemory((int)Math.Min(remaining, ChunkSize));
-            // Asynchronous: socket continuations run inline on the event thread, which a cold read from
-            // disk must never block.
-            var read = await RandomAccess.ReadAsync(handle, memory[..(int)Math.Min(memory.Length, remaining)], position, context.RequestAborted)
-                .ConfigureAwait(false);
-            if (read == 0)
+            while (remaining > 0)
             {
-                // The file shrank under us: a short response must not pass for a whole one.
-                context.Abort();
-                break;
-            }
+                var memory = buffer is null ? writer.GetMemory((int)Math.Min(remaining, ChunkSize)) : buffer.AsMemory();
+                // Asynchronous: socket continuations run inline on the event thread, which a cold read from
+                // disk must never block.
+                var read = await RandomAccess.ReadAsync(handle, memory[..(int)Math.Min(memory.Length, remaining)], position, context.RequestAborted)
+                    .ConfigureAwait(false);
+                if (read == 0)
+                {
+                    // The file shrank under us: a short response must not pass for a whole one.
+                    context.Abort();
+                    break;
+                }
 
-            writer.Advance(read);
-            position += read;
-            remaining -= read;
-            await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                if (compressor is null)
+                {
+                    writer.Advance(read);
+                }
+                else
+                {
+                    compressor.Write(memory.Span[..read]);
+                }
+
+                position += read;
+                remaining -= read;
+                await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
 
         return position - offset;

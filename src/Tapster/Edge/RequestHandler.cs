@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Tapster.Configuration;
+using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
 using Tapster.Telemetry;
 using Tapster.Workers;
@@ -16,7 +17,8 @@ namespace Tapster.Edge;
 /// mapping of every failure to its status, and the access log line.
 /// </summary>
 internal sealed partial class RequestHandler(
-    ServeSettings settings, Dispatcher dispatcher, Supervisor supervisor, HeaderPolicy headers, AccessLog accessLog, ILogger<RequestHandler> logger)
+    ServeSettings settings, Dispatcher dispatcher, Supervisor supervisor, HeaderPolicy headers, CompressionPolicy compression, AccessLog accessLog,
+    ILogger<RequestHandler> logger)
 {
     /// <summary>Retry-After on 503: long enough for a queue to drain, short enough for a retry to matter.</summary>
     private const string RetryAfterSeconds = "1";
@@ -33,15 +35,27 @@ internal sealed partial class RequestHandler(
         long bytes = 0;
         try
         {
+            if (RequestFraming.Refusal(context.Request) is { } refusal)
+            {
+                bytes = await RejectAsync(context, refusal.Status, refusal.Message).ConfigureAwait(false);
+                return;
+            }
+
             if (headers.TryAnswerPreflight(context))
             {
                 return;
             }
 
-            using var body = await ReadBodyAsync(context).ConfigureAwait(false);
+            var read = await ReadBodyAsync(context).ConfigureAwait(false);
+            using var body = read.Body;
             if (body is null)
             {
-                bytes = await RespondAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large\n").ConfigureAwait(false);
+                bytes = read.RefusedWith switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => await RespondAsync(context, read.RefusedWith, "Request body too large\n").ConfigureAwait(false),
+                    StatusCodes.Status408RequestTimeout => await RejectAsync(context, read.RefusedWith, "Request Timeout: the body came too slowly\n").ConfigureAwait(false),
+                    _ => await RejectAsync(context, read.RefusedWith, "Bad Request: malformed request body\n").ConfigureAwait(false),
+                };
                 return;
             }
 
@@ -62,7 +76,7 @@ internal sealed partial class RequestHandler(
             }
 
             workerPid = slot.Worker.Pid;
-            var exchange = new WorkerExchange(slot, context, headers);
+            using var exchange = new WorkerExchange(slot, context, headers, compression);
             ExchangeOutcome outcome;
             try
             {
@@ -83,7 +97,11 @@ internal sealed partial class RequestHandler(
         catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException
             || e is BadHttpRequestException)
         {
-            context.Response.StatusCode = e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status499ClientClosedRequest;
+            // Only while nothing was sent: a write that failed had already started the response.
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status499ClientClosedRequest;
+            }
         }
         finally
         {
@@ -94,16 +112,23 @@ internal sealed partial class RequestHandler(
         }
     }
 
-    private async ValueTask<RequestBody?> ReadBodyAsync(HttpContext context)
+    /// <summary>The whole body, or null and the status refusing it: 413 past the limit, 400 for broken chunked framing.</summary>
+    private async ValueTask<(RequestBody? Body, int RefusedWith)> ReadBodyAsync(HttpContext context)
     {
         try
         {
-            return await RequestBody.ReadAsync(context, settings.MaxBodySize, settings.SpoolThreshold, supervisor.RuntimeDirectory)
+            var body = await RequestBody.ReadAsync(context, settings.MaxBodySize, settings.SpoolThreshold, supervisor.RuntimeDirectory)
                 .ConfigureAwait(false);
+            return (body, body is null ? StatusCodes.Status413PayloadTooLarge : 0);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException e) when (!context.RequestAborted.IsCancellationRequested)
         {
-            return null;
+            return (null, e.StatusCode);
+        }
+        catch (IOException e) when (e is not ConnectionResetException && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel reports a chunk size past 64 bits as a bare IOException: a bad request, not a client gone.
+            return (null, StatusCodes.Status400BadRequest);
         }
     }
 
@@ -115,10 +140,11 @@ internal sealed partial class RequestHandler(
             case ExchangeOutcome.Completed when exchange.PendingFile is { } file:
                 using (file.Handle)
                 {
-                    return await SendFileAsync(context, file).ConfigureAwait(false);
+                    return await SendFileAsync(context, file, exchange.Compressor).ConfigureAwait(false);
                 }
 
             case ExchangeOutcome.Completed:
+                exchange.Compressor?.Finish();
                 return exchange.BytesSent;
             case ExchangeOutcome.ClientGone:
                 context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
@@ -141,10 +167,21 @@ internal sealed partial class RequestHandler(
         }
     }
 
-    private static async Task<long> SendFileAsync(HttpContext context, (Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long Offset, long Count) file)
+    private static async Task<long> SendFileAsync(HttpContext context, (Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long Offset, long Count) file,
+        ResponseCompressor? compressor)
     {
         var length = RandomAccess.GetLength(file.Handle);
         var remaining = file.Count < 0 ? length - file.Offset : Math.Min(file.Count, length - file.Offset);
+        if (compressor is not null)
+        {
+            if (await FileRangeResponse.SendAsync(context, file.Handle, file.Offset, remaining, compressor).ConfigureAwait(false) == remaining)
+            {
+                compressor.Finish();
+            }
+
+            return compressor.BytesWritten;
+        }
+
         if (context.Response.ContentLength is null)
         {
             context.Response.ContentLength = remaining;
@@ -183,6 +220,16 @@ internal sealed partial class RequestHandler(
         context.Response.Headers.RetryAfter = RetryAfterSeconds;
         var message = failure == AcquireFailure.ShuttingDown ? "Service Unavailable: shutting down\n" : "Service Unavailable: all workers are busy\n";
         return RespondAsync(context, StatusCodes.Status503ServiceUnavailable, message);
+    }
+
+    /// <summary>
+    /// Refuses a request whose framing cannot be trusted, and closes the connection: the bytes after it
+    /// could be read as another request.
+    /// </summary>
+    private Task<long> RejectAsync(HttpContext context, int status, string message)
+    {
+        context.Response.Headers.Connection = "close";
+        return RespondAsync(context, status, message);
     }
 
     /// <summary>A short plain-text answer made by Tapster itself; returns its length for the access log.</summary>

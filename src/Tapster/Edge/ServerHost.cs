@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tapster.Configuration;
+using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
 using Tapster.Edge.Limits;
 using Tapster.Edge.Proxy;
@@ -27,6 +28,9 @@ internal static partial class ServerHost
 {
     /// <summary>How soon a renewed certificate is served: quick enough for a deploy, cheap (a stat per file).</summary>
     private static readonly TimeSpan CertificateReloadInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>Kestrel's switch (KestrelServerOptions.DisableHttp1LineFeedTerminatorsSwitchKey, internal) for CRLF-only HTTP/1.</summary>
+    private const string BareLineFeedSwitch = "Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators";
 
     public static async Task<int> RunAsync(ServeSettings settings, TextWriter errors)
     {
@@ -126,7 +130,7 @@ internal static partial class ServerHost
         var web = BuildWebApplication(settings, endPoints, tlsEndPoints, watcher, proxyProtocol, loggerFactory, supervisor.RuntimeDirectory);
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
         var accessLog = new AccessLog(sink);
-        var handler = new RequestHandler(settings, dispatcher, supervisor, headers, accessLog, loggerFactory.CreateLogger<RequestHandler>());
+        var handler = new RequestHandler(settings, dispatcher, supervisor, headers, new CompressionPolicy(settings.Compression), accessLog, loggerFactory.CreateLogger<RequestHandler>());
         var staticFiles = new StaticFiles(staticSites, headers, accessLog, loggerFactory.CreateLogger<StaticFiles>());
         await using var rateLimits = new RateLimits(settings.Limits.RateLimits, headers, accessLog, loggerFactory.CreateLogger<RateLimits>());
         var app = rateLimits.Wrap(staticFiles.Wrap(handler.HandleAsync));
@@ -175,6 +179,10 @@ internal static partial class ServerHost
     private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, CertificateWatcher? certificates,
         ProxyProtocolListener proxyProtocol, ILoggerFactory loggerFactory, string runtimeDirectory)
     {
+        // RFC 9112 2.2 lets a server take a bare LF as a line end, and Kestrel does by default; a proxy in
+        // front that reads it as part of a header value would then disagree with Tapster on where headers
+        // (and so bodies) end. No real client sends one: refuse them with 400.
+        AppContext.SetSwitch(BareLineFeedSwitch, true);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "tapster" });
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.GracefulTimeout);

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Win32.SafeHandles;
+using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
 using Tapster.Workers;
 using Tapster.Workers.Protocol;
@@ -18,8 +19,9 @@ namespace Tapster.Edge;
 /// Runs one request on one worker slot: sends REQUEST, then turns START, BODY, FILE and END into the
 /// client's response as they arrive, flushing each chunk so streams reach the client live. Everything
 /// that can go wrong is an <see cref="ExchangeOutcome"/>, mapped to a status in one place by the caller.
+/// Disposing frees the response's encoder when Tapster compresses it.
 /// </summary>
-internal sealed class WorkerExchange
+internal sealed class WorkerExchange : IDisposable
 {
     /// <summary>Hop-by-hop headers (RFC 9110 7.6.1) are the server's business; PEP 3333 forbids them to apps.</summary>
     private static readonly FrozenSet<string> HopByHop = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
@@ -34,20 +36,27 @@ internal sealed class WorkerExchange
     private readonly WorkerSlot _slot;
     private readonly HttpContext _context;
     private readonly HeaderPolicy _headers;
+    private readonly CompressionPolicy _compression;
     private readonly bool _isHead;
     private long? _declaredLength;
+    private long _appBytes;
     private bool _clientGone;
     private bool _cancelSent;
 
-    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers)
+    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression)
     {
         _slot = slot;
         _context = context;
         _headers = headers;
+        _compression = compression;
         _isHead = HttpMethods.IsHead(context.Request.Method);
     }
 
-    public long BytesSent { get; private set; }
+    /// <summary>Body bytes handed to the client: compressed ones when Tapster compresses the response.</summary>
+    public long BytesSent => Compressor?.BytesWritten ?? _appBytes;
+
+    /// <summary>The encoder of a response Tapster compresses; null when the body goes out as the app wrote it.</summary>
+    public ResponseCompressor? Compressor { get; private set; }
 
     public bool Started { get; private set; }
 
@@ -124,7 +133,7 @@ internal sealed class WorkerExchange
             throw new ProtocolException("END before START");
         }
 
-        if (!_isHead && PendingFile is null && _declaredLength is { } declared && declared != BytesSent)
+        if (!_isHead && PendingFile is null && _declaredLength is { } declared && declared != _appBytes)
         {
             return ExchangeOutcome.LengthMismatch;
         }
@@ -187,6 +196,7 @@ internal sealed class WorkerExchange
         }
 
         _headers.Apply(_context);
+        Compressor = _compression.Begin(_context, _declaredLength);
         Started = true;
     }
 
@@ -197,23 +207,38 @@ internal sealed class WorkerExchange
             return;
         }
 
-        if (_declaredLength is { } declared && BytesSent + chunk.Length > declared)
+        if (_declaredLength is { } declared && _appBytes + chunk.Length > declared)
         {
             // Never more than the app promised: the extra bytes would be read as the next response.
-            chunk = chunk[..(int)Math.Max(0, declared - BytesSent)];
-            BytesSent = declared + 1;
+            chunk = chunk[..(int)Math.Max(0, declared - _appBytes)];
+            _appBytes = declared + 1;
             await CancelAsync().ConfigureAwait(false);
         }
         else
         {
-            BytesSent += chunk.Length;
+            _appBytes += chunk.Length;
         }
 
         var writer = _context.Response.BodyWriter;
-        writer.Write(chunk.Span);
+        if (Compressor is { } compressor)
+        {
+            compressor.Write(chunk.Span);
+        }
+        else
+        {
+            writer.Write(chunk.Span);
+        }
+
         if (_slot.Connection.HasBufferedFrame)
         {
             return;
+        }
+
+        if (_declaredLength is null)
+        {
+            // A stream's chunk must reach the client decodable now; a body of known length may wait in
+            // the encoder for the rest of it, and compress better.
+            Compressor?.Flush();
         }
 
         try
@@ -229,6 +254,8 @@ internal sealed class WorkerExchange
             await ClientLeftAsync().ConfigureAwait(false);
         }
     }
+
+    public void Dispose() => Compressor?.Dispose();
 
     private async ValueTask ClientLeftAsync()
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using Tapster.Edge;
 using Tapster.Edge.Static;
 
 namespace Tapster.Tests.Unit.Edge.StaticServing;

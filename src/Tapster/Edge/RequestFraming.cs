@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Tapster.Edge;
+
+/// <summary>
+/// The body-framing rules of RFC 9112 6 that Kestrel applies leniently, checked before a request reaches
+/// a worker. A request whose body two parsers could measure differently is the raw material of request
+/// smuggling (a proxy in front reads one request, Tapster another); Tapster refuses it, as nginx does,
+/// instead of choosing a reading.
+/// </summary>
+internal static class RequestFraming
+{
+    private const string KestrelMovedContentLength = "X-Content-Length";
+
+    /// <summary>The status and short message refusing <paramref name="request"/>, or null when its framing is sound.</summary>
+    public static (int Status, string Message)? Refusal(HttpRequest request)
+    {
+        var transferEncoding = request.Headers.TransferEncoding;
+        if (transferEncoding.Count == 0)
+        {
+            return null;
+        }
+
+        // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+        if (HttpProtocol.IsHttp10(request.Protocol))
+        {
+            return (StatusCodes.Status400BadRequest, "Bad Request: Transfer-Encoding in an HTTP/1.0 request\n");
+        }
+
+        // RFC 9112 6.3 lets Transfer-Encoding win, and so does Kestrel, renaming the Content-Length to
+        // X-Content-Length; the RFC also allows refusing the pair, which leaves no doubt (and no request
+        // for the app). A client sending chunked with a header of that name is refused too.
+        if (request.Headers.ContentLength is not null || request.Headers.ContainsKey(KestrelMovedContentLength))
+        {
+            return (StatusCodes.Status400BadRequest, "Bad Request: both Content-Length and Transfer-Encoding\n");
+        }
+
+        var chunked = 0;
+        var others = 0;
+        foreach (var value in transferEncoding)
+        {
+            var text = value.AsSpan();
+            foreach (var range in text.Split(','))
+            {
+                if (text[range].Trim().Equals("chunked", StringComparison.OrdinalIgnoreCase))
+                {
+                    chunked++;
+                }
+                else
+                {
+                    others++;
+                }
+            }
+        }
+
+        // RFC 9112 7: chunked is applied once; 6.1: a coding the server does not know gets 501.
+        return chunked > 1 ? (StatusCodes.Status400BadRequest, "Bad Request: chunked more than once in Transfer-Encoding\n")
+            : others > 0 ? (StatusCodes.Status501NotImplemented, "Not Implemented: only the chunked transfer coding is supported\n")
+            : null;
+    }
+}
