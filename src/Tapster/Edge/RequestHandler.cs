@@ -35,12 +35,6 @@ internal sealed partial class RequestHandler(
         long bytes = 0;
         try
         {
-            if (RequestFraming.Refusal(context.Request) is { } refusal)
-            {
-                bytes = await RejectAsync(context, refusal.Status, refusal.Message).ConfigureAwait(false);
-                return;
-            }
-
             if (headers.TryAnswerPreflight(context))
             {
                 return;

@@ -132,15 +132,18 @@ internal static partial class ServerHost
         var accessLog = new AccessLog(sink);
         var handler = new RequestHandler(settings, dispatcher, supervisor, headers, new CompressionPolicy(settings.Compression), accessLog, loggerFactory.CreateLogger<RequestHandler>());
         var staticFiles = new StaticFiles(staticSites, headers, accessLog, loggerFactory.CreateLogger<StaticFiles>());
-        await using var rateLimits = new RateLimits(settings.Limits.RateLimits, headers, accessLog, loggerFactory.CreateLogger<RateLimits>());
+        var refusal = new EdgeRefusal(headers, accessLog);
+        await using var rateLimits = new RateLimits(settings.Limits.RateLimits, refusal, loggerFactory.CreateLogger<RateLimits>());
         var app = rateLimits.Wrap(staticFiles.Wrap(handler.HandleAsync));
         if (tlsEndPoints.Count > 0)
         {
             app = new HttpsRedirect(tlsEndPoints[0].Port, headers).Wrap(app);
         }
 
-        // First, so the redirect, the rate limits and the app all see the client the proxies name.
-        web.Run(new ForwardedHeaders(trusted).Wrap(app));
+        // Before the redirect, the rate limits and the app, so they all see the client the proxies name;
+        // after the framing check, which refuses what no one should answer.
+        app = new ForwardedHeaders(trusted).Wrap(app);
+        web.Run(new FramingGuard(refusal, loggerFactory.CreateLogger<FramingGuard>()).Wrap(app));
         try
         {
             await web.StartAsync().ConfigureAwait(false);

@@ -106,6 +106,33 @@ public class SmugglingTests(SmugglingTests.LoggingProbeServer shared) : IClassFi
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Ambiguous_framing_is_refused_on_static_and_rate_limited_paths_too()
+    {
+        var site = Directory.CreateTempSubdirectory("tapster-smuggling-static-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(site, "a.txt"), "static");
+            await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--static", $"/static={site}", "--rate-limit", "/limited=100/s");
+            foreach (var path in new[] { "/static/a.txt", "/limited" })
+            {
+                using var raw = await RawHttp.ConnectAsync(server.Port);
+                await raw.SendAsync($"GET {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n{Chunked}\r\n0\r\n\r\n{Smuggled}");
+                Assert.True(await raw.ReadUntilClosedAsync(Http.Short), $"the connection stayed open after: {raw.Text}");
+                Assert.StartsWith("HTTP/1.1 400 ", raw.Text, StringComparison.Ordinal);
+                Assert.Contains("Bad Request: both Content-Length and Transfer-Encoding", raw.Text, StringComparison.Ordinal);
+                Assert.Equal(1, raw.StatusLineCount);
+            }
+
+            var why = await server.WaitForEventAsync(e => e.Str("event") == "request.rejected", Http.Short);
+            Assert.Contains("both Content-Length and Transfer-Encoding", why.Str("message"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(site, recursive: true);
+        }
+    }
+
     /// <summary>The probe app, logging every request it gets to requests.log in its state directory.</summary>
     public sealed class LoggingProbeServer : IAsyncLifetime
     {

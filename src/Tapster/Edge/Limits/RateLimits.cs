@@ -1,12 +1,9 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Tapster.Edge.Headers;
-using Tapster.Telemetry;
 
 namespace Tapster.Edge.Limits;
 
@@ -19,15 +16,13 @@ namespace Tapster.Edge.Limits;
 internal sealed partial class RateLimits : IAsyncDisposable
 {
     private readonly (RateLimitRule Rule, PartitionedRateLimiter<string> Buckets)[] _rules;
-    private readonly HeaderPolicy _headers;
-    private readonly AccessLog _accessLog;
+    private readonly EdgeRefusal _refusal;
     private readonly ILogger _logger;
 
-    public RateLimits(IReadOnlyList<RateLimitRule> rules, HeaderPolicy headers, AccessLog accessLog, ILogger<RateLimits> logger)
+    public RateLimits(IReadOnlyList<RateLimitRule> rules, EdgeRefusal refusal, ILogger<RateLimits> logger)
     {
         _rules = [.. rules.OrderByDescending(r => r.Prefix.Length).Select(rule => (rule, Buckets(rule)))];
-        _headers = headers;
-        _accessLog = accessLog;
+        _refusal = refusal;
         _logger = logger;
     }
 
@@ -117,19 +112,12 @@ internal sealed partial class RateLimits : IAsyncDisposable
             AutoReplenishment = false,
         }));
 
-    private async Task RefuseAsync(HttpContext context, RateLimitRule rule, RateLimitLease lease)
+    private Task RefuseAsync(HttpContext context, RateLimitRule rule, RateLimitLease lease)
     {
-        var started = Stopwatch.GetTimestamp();
-        var requestId = RequestIds.FromClientOrNew(context.Request.Headers["X-Request-ID"]);
         var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : rule.Period / rule.Requests;
         LogLimited(_logger, context.Request.Path.Value, AddressKey(context.Connection.RemoteIpAddress), rule.Rate, rule.Prefix);
-        context.Response.Headers["X-Request-ID"] = requestId;
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        _headers.Apply(context);
-        var bytes = await PlainReply.SendAsync(context, StatusCodes.Status429TooManyRequests, "Too Many Requests\n").ConfigureAwait(false);
-        _accessLog.Write(new AccessEntry(
-            requestId, context.Request.Method, context.Request.Path.Value ?? "", context.Request.Protocol, StatusCodes.Status429TooManyRequests, bytes,
-            Stopwatch.GetElapsedTime(started).TotalMilliseconds, QueueMs: 0, WorkerPid: 0, context.Connection.RemoteIpAddress?.ToString()));
+        return _refusal.SendAsync(context, StatusCodes.Status429TooManyRequests, "Too Many Requests\n", close: false);
     }
 
     [LoggerMessage(EventId = 400, EventName = "request.rate_limited", Level = LogLevel.Warning, Message = "429 for {Path}: client {Client} is over {Rate} on {Prefix}")]

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Tapster.Edge.Headers;
+using Tapster.Telemetry;
+
+namespace Tapster.Edge;
+
+/// <summary>
+/// A request Tapster answers itself before the static files and the app (429, 400 for ambiguous
+/// framing...): the short plain reply with the security headers and a request id, and its access line.
+/// </summary>
+internal sealed class EdgeRefusal(HeaderPolicy headers, AccessLog accessLog)
+{
+    /// <summary>Answers with <paramref name="status"/>; <paramref name="close"/> ends the connection after it.</summary>
+    public async Task SendAsync(HttpContext context, int status, string message, bool close)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var request = context.Request;
+        var requestId = RequestIds.FromClientOrNew(request.Headers["X-Request-ID"]);
+        context.Response.Headers["X-Request-ID"] = requestId;
+        if (close)
+        {
+            // The bytes after this request could be read as another one.
+            context.Response.Headers.Connection = "close";
+        }
+
+        headers.Apply(context);
+        var bytes = await PlainReply.SendAsync(context, status, message).ConfigureAwait(false);
+        accessLog.Write(new AccessEntry(
+            requestId, request.Method, request.Path.Value ?? "", request.Protocol, status, bytes,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, QueueMs: 0, WorkerPid: 0, context.Connection.RemoteIpAddress?.ToString()));
+    }
+}
