@@ -12,6 +12,7 @@ using Tapster.Edge.Static;
 using Tapster.Secrets;
 using Tapster.Telemetry;
 using Tapster.Tls;
+using Tapster.Tls.Acme;
 using Tapster.Workers;
 
 namespace Tapster.Edge;
@@ -71,7 +72,7 @@ internal static partial class ServerHost
         // Loaded before the workers boot, so a wrong file stops start-up at once (config loading checked
         // them too, but they may have changed since).
         CertificateSet? certificates = null;
-        if (settings.Tls.Enabled)
+        if (settings.Tls.Certificates.Count > 0)
         {
             certificates = CertificateLoader.LoadAll(settings.Tls.Certificates, out var tlsError);
             if (certificates is null)
@@ -115,13 +116,27 @@ internal static partial class ServerHost
         }
 
         using var watcher = certificates is null ? null : new CertificateWatcher(certificates, settings.Tls.Certificates, CertificateReloadInterval, loggerFactory.CreateLogger<CertificateWatcher>());
-        var web = BuildWebApplication(settings, endPoints, tlsEndPoints, watcher, loggerFactory, supervisor.RuntimeDirectory);
+        var served = new ServedCertificates(watcher);
+        AcmeService? acme = null;
+        if (settings.Tls.AcmeEnabled)
+        {
+            acme = AcmeService.Create(settings.Tls, Path.Combine(target.WorkingDirectory, SecretsLocation.DefaultDirectory), served, loggerFactory.CreateLogger<AcmeService>(), out var acmeError);
+            if (acme is null)
+            {
+                await supervisor.StopAsync().ConfigureAwait(false);
+                return Fail(errors, acmeError!, BootFailure.SpecExitCode);
+            }
+        }
+
+        await using var acmeLifetime = acme;
+        var web = BuildWebApplication(settings, endPoints, tlsEndPoints, served, acme?.TlsAlpn01, loggerFactory, supervisor.RuntimeDirectory);
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
         var accessLog = new AccessLog(sink);
         var handler = new RequestHandler(settings, dispatcher, supervisor, headers, accessLog, loggerFactory.CreateLogger<RequestHandler>());
         var staticFiles = new StaticFiles(staticSites, headers, accessLog, loggerFactory.CreateLogger<StaticFiles>());
         var app = staticFiles.Wrap(handler.HandleAsync);
-        web.Run(tlsEndPoints.Count > 0 ? new HttpsRedirect(tlsEndPoints[0].Port).Wrap(app) : app);
+        app = tlsEndPoints.Count > 0 ? new HttpsRedirect(tlsEndPoints[0].Port).Wrap(app) : app;
+        web.Run(acme is null ? app : acme.Http01.Wrap(app));
         try
         {
             await web.StartAsync().ConfigureAwait(false);
@@ -132,6 +147,7 @@ internal static partial class ServerHost
             return Fail(errors, $"cannot listen: {e.Message}", BootFailure.SpecExitCode);
         }
 
+        acme?.Start();
         var listening = string.Join(", ", settings.Bind.Concat(settings.Tls.Listen.Select(a => $"https://{a}")));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
         await web.WaitForShutdownAsync().ConfigureAwait(false);
@@ -157,8 +173,8 @@ internal static partial class ServerHost
         return new BootFailure("interrupted while the app was loading", null, 130);
     }
 
-    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, CertificateWatcher? certificates,
-        ILoggerFactory loggerFactory, string runtimeDirectory)
+    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, ServedCertificates certificates,
+        TlsAlpn01Responder? acmeChallenges, ILoggerFactory loggerFactory, string runtimeDirectory)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "tapster" });
         builder.Services.AddSingleton(loggerFactory);
@@ -181,7 +197,7 @@ internal static partial class ServerHost
 
             foreach (var endPoint in tlsEndPoints)
             {
-                kestrel.Listen(endPoint, listen => TlsListener.Configure(listen, certificates!));
+                kestrel.Listen(endPoint, listen => TlsListener.Configure(listen, certificates, acmeChallenges));
             }
         });
         return builder.Build();
