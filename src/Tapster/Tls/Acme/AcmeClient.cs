@@ -25,7 +25,10 @@ internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AccountKey k
 
     public AccountKey Key => key;
 
-    /// <summary>Registers the account, or finds it again: newAccount with a known key answers with its URL (RFC 8555 7.3.1).</summary>
+    /// <summary>
+    /// Registers the account, or finds it again: newAccount with a known key answers with its URL (RFC
+    /// 8555 7.3.1), so two orders racing here both get the same one.
+    /// </summary>
     public async Task RegisterAsync(string? email, CancellationToken cancel)
     {
         if (_account is not null)
@@ -84,9 +87,11 @@ internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AccountKey k
             {
                 var nonce = _nonce ?? await NewNonceAsync(cancel).ConfigureAwait(false);
                 _nonce = null;
+                // RFC 8555 6.2: newAccount is signed with the key itself (jwk), everything else names the account (kid).
+                var account = url == _directory?.NewAccount ? null : _account;
                 using var request = new HttpRequestMessage(HttpMethod.Post, url)
                 {
-                    Content = new ByteArrayContent(key.Sign(url, nonce, _account, payload)),
+                    Content = new ByteArrayContent(key.Sign(url, nonce, account, payload)),
                 };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue(JoseJson);
                 if (accept is not null)
