@@ -25,6 +25,12 @@ internal sealed class RenewalScheduler(
     /// <summary>One attempt, however a CA stalls, ends by then and counts as a failure.</summary>
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Renewals are months away, but a timer waits at most ~49 days; waking daily also notices a clock
+    /// that jumped (a suspended VM) within a day.
+    /// </summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
 
@@ -82,10 +88,9 @@ internal sealed class RenewalScheduler(
             while (true)
             {
                 events.Scheduled(domain, next);
-                var wait = next - time.GetUtcNow();
-                if (wait > TimeSpan.Zero)
+                for (var wait = next - time.GetUtcNow(); wait > TimeSpan.Zero; wait = next - time.GetUtcNow())
                 {
-                    await Task.Delay(wait, time, stopping).ConfigureAwait(false);
+                    await Task.Delay(wait < LongestWait ? wait : LongestWait, time, stopping).ConfigureAwait(false);
                 }
 
                 try
