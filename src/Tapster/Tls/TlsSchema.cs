@@ -99,6 +99,11 @@ internal static class TlsSchema
 
     private static string? CheckDomains(IReadOnlyList<string> domains)
     {
+        if (domains.GroupBy(d => d, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            return $"'{twice.Key}' is listed twice";
+        }
+
         foreach (var domain in domains)
         {
             if (domain.StartsWith("*.", StringComparison.Ordinal))

@@ -43,16 +43,24 @@ public sealed class AcmeTests : IDisposable
     }
 
     [Fact]
-    public async Task Tapster_answers_tls_alpn01_on_its_https_listener_and_serves_the_certificate_it_gets()
+    public async Task Tapster_answers_tls_alpn01_on_its_https_listener_and_after_a_restart_serves_the_stored_certificate()
     {
         await using var pebble = await Pebble.StartAsync(httpPort, tlsPort);
-        await using var server = await StartTapsterAsync(pebble, ["alpn.test"], "tls-alpn-01");
+        await using (var first = await StartTapsterAsync(pebble, ["alpn.test"], "tls-alpn-01"))
+        {
+            await WaitForIssuedAsync(first, pebble, "alpn.test");
+        }
 
-        await WaitForIssuedAsync(server, pebble, "alpn.test");
+        // The stored certificate is served again, and nothing is asked of the CA until it is due.
+        await using var server = await StartTapsterAsync(pebble, ["alpn.test"], "tls-alpn-01");
+        await server.WaitForEventAsync(e => Event(e) == "acme.loaded", TimeSpan.FromSeconds(10));
+        var scheduled = await server.WaitForEventAsync(e => Event(e) == "acme.scheduled", TimeSpan.FromSeconds(10));
+        Assert.True(scheduled.GetProperty("At").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(30), scheduled.ToString());
 
         using var client = pebble.VerifyingClient(tlsPort);
         using var response = await client.GetAsync($"https://alpn.test:{tlsPort}/health");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(server.Events("acme.issued"));
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public sealed class AcmeConfigTests
 
     [Theory]
     [InlineData("acme_domains = [\"*.example.com\"]", "tls.acme_domains '*.example.com': wildcard certificates need the DNS-01 challenge")]
+    [InlineData("acme_domains = [\"a.example\", \"A.example\"]", "tls.acme_domains 'a.example' is listed twice")]
     [InlineData("acme_domains = [\"localhost\"]", "tls.acme_domains 'localhost' is not a fully qualified host name")]
     [InlineData("acme_domains = [\"10.0.0.1\"]", "tls.acme_domains '10.0.0.1' is not a fully qualified host name")]
     [InlineData("acme_domains = [\"a.example\"]\nacme_directory = \"http://ca.example/dir\"", "tls.acme_directory 'http://ca.example/dir' is not an https URL")]
