@@ -104,7 +104,7 @@ internal sealed class AcmeClient(HttpClient http, Uri directoryUrl, AccountKey k
                 var body = await response.Content.ReadAsStringAsync(cancel).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {
-                    return new AcmeResponse(response.StatusCode, response.Headers.Location, RetryAfter(response), body);
+                    return new AcmeResponse(response.Headers.Location, RetryAfter(response), body);
                 }
 
                 var problem = Problem(url, response.StatusCode, body);

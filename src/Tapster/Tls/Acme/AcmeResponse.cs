@@ -1,10 +1,9 @@
-using System.Net;
 using System.Text.Json;
 
 namespace Tapster.Tls.Acme;
 
 /// <summary>A successful answer of the ACME server: what the order flow reads from it.</summary>
-internal sealed record AcmeResponse(HttpStatusCode Status, Uri? Location, TimeSpan? RetryAfter, string Body)
+internal sealed record AcmeResponse(Uri? Location, TimeSpan? RetryAfter, string Body)
 {
     public JsonElement Json()
     {

@@ -40,10 +40,10 @@ internal sealed class CertificateOrder(AcmeClient client, string challengeType, 
             await AuthorizeAsync(new Uri(authorization.GetString()!), domain, cancel).ConfigureAwait(false);
         }
 
-        order = await PollAsync(orderUrl, "ready", cancel).ConfigureAwait(false);
+        order = await PollAsync(orderUrl, "ready", after: null, cancel).ConfigureAwait(false);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var finalized = await client.PostAsync(AcmeDirectory.Url(order, "finalize"), AcmeClient.Json(json => json.WriteString("csr", Base64Url.EncodeToString(SigningRequest(domain, key)))), cancel).ConfigureAwait(false);
-        order = Status(finalized.Json()) == "valid" ? finalized.Json() : await PollAsync(orderUrl, "valid", cancel).ConfigureAwait(false);
+        order = Status(finalized.Json()) == "valid" ? finalized.Json() : await PollAsync(orderUrl, "valid", finalized, cancel).ConfigureAwait(false);
         var chain = await client.PostAsync(AcmeDirectory.Url(order, "certificate"), null, cancel, accept: PemChain).ConfigureAwait(false);
         return (chain.Body, key.ExportPkcs8PrivateKeyPem());
     }
@@ -88,8 +88,8 @@ internal sealed class CertificateOrder(AcmeClient client, string challengeType, 
         try
         {
             // "{}" tells the CA to validate now (RFC 8555 7.5.1).
-            await client.PostAsync(AcmeDirectory.Url(challenge, "url"), "{}"u8.ToArray(), cancel).ConfigureAwait(false);
-            await PollAsync(url, "valid", cancel).ConfigureAwait(false);
+            var started = await client.PostAsync(AcmeDirectory.Url(challenge, "url"), "{}"u8.ToArray(), cancel).ConfigureAwait(false);
+            await PollAsync(url, "valid", started, cancel).ConfigureAwait(false);
         }
         finally
         {
@@ -98,9 +98,18 @@ internal sealed class CertificateOrder(AcmeClient client, string challengeType, 
         }
     }
 
-    /// <summary>Reads the resource until its status is <paramref name="wanted"/>; "invalid" ends it with the CA's reason.</summary>
-    private async Task<JsonElement> PollAsync(Uri url, string wanted, CancellationToken cancel)
+    /// <summary>
+    /// Reads the resource until its status is <paramref name="wanted"/>; "invalid" ends it with the
+    /// CA's reason. After a request that set work going (<paramref name="after"/>: a challenge, a
+    /// finalization), the first read waits as that answer asks, since the work takes time anyway.
+    /// </summary>
+    private async Task<JsonElement> PollAsync(Uri url, string wanted, AcmeResponse? after, CancellationToken cancel)
     {
+        if (after is not null)
+        {
+            await Task.Delay(PollInterval(after), time, cancel).ConfigureAwait(false);
+        }
+
         while (true)
         {
             var response = await client.PostAsync(url, null, cancel).ConfigureAwait(false);
@@ -116,12 +125,15 @@ internal sealed class CertificateOrder(AcmeClient client, string challengeType, 
                 throw new AcmeException($"{url} is {status}: {Reason(resource)}");
             }
 
-            var wait = response.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero
-                ? (retryAfter < LongestPollInterval ? retryAfter : LongestPollInterval)
-                : DefaultPollInterval;
-            await Task.Delay(wait, time, cancel).ConfigureAwait(false);
+            await Task.Delay(PollInterval(response), time, cancel).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The answer's Retry-After (RFC 8555 7.5.1, 7.4), within reason; the default when it has none.</summary>
+    private static TimeSpan PollInterval(AcmeResponse response) =>
+        response.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero
+            ? (retryAfter < LongestPollInterval ? retryAfter : LongestPollInterval)
+            : DefaultPollInterval;
 
     private static string? Status(JsonElement resource) =>
         resource.TryGetProperty("status", out var status) ? status.GetString() : null;

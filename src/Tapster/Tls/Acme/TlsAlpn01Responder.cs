@@ -24,6 +24,9 @@ internal sealed class TlsAlpn01Responder
 
     private const string OffersAcmeTls1 = "tapster.acme-tls/1";
 
+    /// <summary>Kestrel's own TLS handshake timeout: a client that sends half a ClientHello is not waited on longer.</summary>
+    private static readonly TimeSpan PeekTimeout = TimeSpan.FromSeconds(10);
+
     private readonly ConcurrentDictionary<string, SslStreamCertificateContext> _challenges = new(StringComparer.OrdinalIgnoreCase);
 
     public void Add(string domain, string keyAuthorization) =>
@@ -62,13 +65,30 @@ internal sealed class TlsAlpn01Responder
         return request.CreateSelfSigned(now.AddDays(-1), now.AddDays(7));
     }
 
-    /// <summary>Reads the first TLS record without consuming it: the TLS layer reads the same bytes after.</summary>
+    /// <summary>
+    /// Reads the first TLS record without consuming it: the TLS layer reads the same bytes after. A
+    /// client too slow to send it offers nothing, and the TLS layer's own timeout deals with it.
+    /// </summary>
     private static async ValueTask<IReadOnlyList<string>> PeekProtocolsAsync(ConnectionContext connection)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        timeout.CancelAfter(PeekTimeout);
+        try
+        {
+            return await ReadFirstRecordProtocolsAsync(connection, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return [];
+        }
+    }
+
+    private static async ValueTask<IReadOnlyList<string>> ReadFirstRecordProtocolsAsync(ConnectionContext connection, CancellationToken cancel)
     {
         var input = connection.Transport.Input;
         while (true)
         {
-            var result = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+            var result = await input.ReadAsync(cancel).ConfigureAwait(false);
             var buffer = result.Buffer;
             var head = buffer.Slice(0, Math.Min(buffer.Length, ClientHelloAlpn.MaxRecord)).ToArray();
             var decided = ClientHelloAlpn.TryRead(head, out var protocols) || result.IsCompleted || head.Length == ClientHelloAlpn.MaxRecord;
