@@ -86,15 +86,47 @@ public sealed class AcmeTests : IDisposable
         Assert.False(server.HasExited);
     }
 
-    async Task<TapsterServer> StartTapsterAsync(Pebble pebble, string[] domains, string challenge)
+    [Fact]
+    public async Task With_the_ca_unreachable_tapster_still_serves_keeps_the_stored_certificate_and_says_when_it_retries()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var stored = SelfSigned("kept.test", now.AddDays(-20), now.AddDays(10));
+        var unreachable = new Uri($"https://127.0.0.1:{TapsterServer.FreePort()}/dir");
+        var state = Path.Combine(work, ".tapster", "acme", $"127.0.0.1_{unreachable.Port}");
+        Directory.CreateDirectory(state);
+        File.WriteAllText(Path.Combine(state, "kept.test.pem"), stored.ExportCertificatePem() + "\n" + stored.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+
+        await using var server = await StartTapsterAsync(unreachable, null, ["kept.test", "missing.test"], "http-01");
+
+        var renewalFailed = await server.WaitForEventAsync(e => Event(e) == "acme.renewal_failed", TimeSpan.FromSeconds(30));
+        Assert.Equal("kept.test", renewalFailed.GetProperty("Domain").GetString());
+        Assert.True(renewalFailed.GetProperty("RetryAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(30));
+        var failed = await server.WaitForEventAsync(e => Event(e) == "acme.failed", TimeSpan.FromSeconds(30));
+        Assert.Equal("missing.test", failed.GetProperty("Domain").GetString());
+        Assert.Equal("error", failed.GetProperty("level").GetString());
+
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, tlsPort);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, cert, _, _) => cert?.GetCertHashString() == stored.Thumbprint);
+        await tls.AuthenticateAsClientAsync("kept.test");
+        Assert.Equal(stored.Thumbprint, tls.RemoteCertificate!.GetCertHashString());
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseAddress };
+        using var plain = await http.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.PermanentRedirect, plain.StatusCode);
+    }
+
+    Task<TapsterServer> StartTapsterAsync(Pebble pebble, string[] domains, string challenge) =>
+        StartTapsterAsync(pebble.DirectoryUrl, pebble.CaFile, domains, challenge);
+
+    async Task<TapsterServer> StartTapsterAsync(Uri directory, string? caFile, string[] domains, string challenge)
     {
         var config = Path.Combine(work, "tapster.toml");
         File.WriteAllText(config, $$"""
             [tls]
             listen = ["127.0.0.1:{{tlsPort}}"]
             acme_domains = [{{string.Join(", ", domains.Select(d => $"\"{d}\""))}}]
-            acme_directory = "{{pebble.DirectoryUrl}}"
-            acme_ca = "{{pebble.CaFile}}"
+            acme_directory = "{{directory}}"
+            {{(caFile is null ? "" : $"acme_ca = \"{caFile}\"")}}
             acme_challenge = "{{challenge}}"
             acme_email = "ops@shop.test"
             """);
