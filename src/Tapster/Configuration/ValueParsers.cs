@@ -76,6 +76,19 @@ internal static class ValueParsers
     /// <summary>An optional directory; a relative one in the file is relative to the config file's directory.</summary>
     public static ValueParser<string?> Directory { get; } = OptionalPath("DIR", resolve: Path.GetFullPath);
 
+    /// <summary>An optional file; a relative one in the file is relative to the config file's directory.</summary>
+    public static ValueParser<string?> OptionalFile { get; } = OptionalPath("PATH", resolve: Path.GetFullPath);
+
+    /// <summary>An optional string; null = not set, so the default applies.</summary>
+    public static ValueParser<string?> OptionalText { get; } = new()
+    {
+        TypeName = Text.TypeName,
+        HelpName = Text.HelpName,
+        FromText = text => Parsed<string?>.Ok(text),
+        FromToml = (value, _) => value is StringValueSyntax s ? Parsed<string?>.Ok(s.Value!) : Parsed<string?>.Fail($"must be a string, got {Describe(value)}"),
+        Format = text => text is null ? "(unset)" : Quote(text),
+    };
+
     public static ValueParser<IReadOnlyList<string>> TextList { get; } = new()
     {
         TypeName = "list of strings",

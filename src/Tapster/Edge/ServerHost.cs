@@ -15,6 +15,7 @@ using Tapster.Edge.Static;
 using Tapster.Secrets;
 using Tapster.Telemetry;
 using Tapster.Tls;
+using Tapster.Tls.Acme;
 using Tapster.Workers;
 
 namespace Tapster.Edge;
@@ -77,7 +78,7 @@ internal static partial class ServerHost
         // Loaded before the workers boot, so a wrong file stops start-up at once (config loading checked
         // them too, but they may have changed since).
         CertificateSet? certificates = null;
-        if (settings.Tls.Enabled)
+        if (settings.Tls.Certificates.Count > 0)
         {
             certificates = CertificateLoader.LoadAll(settings.Tls.Certificates, out var tlsError);
             if (certificates is null)
@@ -125,9 +126,22 @@ internal static partial class ServerHost
         }
 
         using var watcher = certificates is null ? null : new CertificateWatcher(certificates, settings.Tls.Certificates, CertificateReloadInterval, loggerFactory.CreateLogger<CertificateWatcher>());
+        var served = new ServedCertificates(watcher);
+        AcmeService? acme = null;
+        if (settings.Tls.AcmeEnabled)
+        {
+            acme = AcmeService.Create(settings.Tls, Path.Combine(target.WorkingDirectory, SecretsLocation.DefaultDirectory), served, loggerFactory.CreateLogger<AcmeService>(), out var acmeError);
+            if (acme is null)
+            {
+                await supervisor.StopAsync().ConfigureAwait(false);
+                return Fail(errors, acmeError!, BootFailure.SpecExitCode);
+            }
+        }
+
+        await using var acmeLifetime = acme;
         var trusted = new TrustedProxies(settings.Proxy.Trusted);
         var proxyProtocol = new ProxyProtocolListener(trusted, settings.Limits.HeaderTimeout, loggerFactory.CreateLogger<ProxyProtocolListener>());
-        var web = BuildWebApplication(settings, endPoints, tlsEndPoints, watcher, proxyProtocol, loggerFactory, supervisor.RuntimeDirectory);
+        var web = BuildWebApplication(settings, endPoints, tlsEndPoints, served, acme?.TlsAlpn01, proxyProtocol, loggerFactory, supervisor.RuntimeDirectory);
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
         var accessLog = new AccessLog(sink);
         var handler = new RequestHandler(settings, dispatcher, supervisor, headers, new CompressionPolicy(settings.Compression), accessLog, loggerFactory.CreateLogger<RequestHandler>());
@@ -140,8 +154,11 @@ internal static partial class ServerHost
             app = new HttpsRedirect(tlsEndPoints[0].Port, headers).Wrap(app);
         }
 
-        // Before the redirect, the rate limits and the app, so they all see the client the proxies name;
-        // after the framing check, which refuses what no one should answer.
+        // The CA's HTTP-01 requests are answered on plain HTTP, before the redirect and the rate limits.
+        app = acme is null ? app : acme.Http01.Wrap(app);
+
+        // Before the rest, so they all see the client the proxies name; after the framing check, which
+        // refuses what no one should answer.
         app = new ForwardedHeaders(trusted).Wrap(app);
         web.Run(new FramingGuard(refusal, loggerFactory.CreateLogger<FramingGuard>()).Wrap(app));
         try
@@ -154,6 +171,7 @@ internal static partial class ServerHost
             return Fail(errors, $"cannot listen: {e.Message}", BootFailure.SpecExitCode);
         }
 
+        acme?.Start();
         var listening = string.Join(", ", settings.Bind.Concat(settings.Tls.Listen.Select(a => $"https://{a}")));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
         await web.WaitForShutdownAsync().ConfigureAwait(false);
@@ -179,8 +197,8 @@ internal static partial class ServerHost
         return new BootFailure("interrupted while the app was loading", null, 130);
     }
 
-    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, CertificateWatcher? certificates,
-        ProxyProtocolListener proxyProtocol, ILoggerFactory loggerFactory, string runtimeDirectory)
+    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, ServedCertificates certificates,
+        TlsAlpn01Responder? acmeChallenges, ProxyProtocolListener proxyProtocol, ILoggerFactory loggerFactory, string runtimeDirectory)
     {
         // RFC 9112 2.2 lets a server take a bare LF as a line end, and Kestrel does by default; a proxy in
         // front that reads it as part of a header value would then disagree with Tapster on where headers
@@ -223,7 +241,7 @@ internal static partial class ServerHost
                 kestrel.Listen(endPoint, listen =>
                 {
                     ProxyProtocolIfListed(listen, address);
-                    TlsListener.Configure(listen, certificates!);
+                    TlsListener.Configure(listen, certificates, acmeChallenges);
                 });
             }
         });

@@ -87,6 +87,13 @@ internal sealed class SinkLoggerProvider(LogSink sink, LogLevel minimumLevel) : 
                 case bool b:
                     json.WriteBoolean(key, b);
                     break;
+                // ISO 8601, not the culture's "11/24/2026 09:22:09": log readers parse it.
+                case DateTimeOffset at:
+                    json.WriteString(key, at);
+                    break;
+                case DateTime at:
+                    json.WriteString(key, at);
+                    break;
                 default:
                     json.WriteString(key, value.ToString());
                     break;

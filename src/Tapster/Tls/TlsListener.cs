@@ -3,27 +3,34 @@ using System.Runtime.Versioning;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Tapster.Tls.Acme;
 
 namespace Tapster.Tls;
 
 /// <summary>
 /// The HTTPS side of a listener: TLS 1.2 and 1.3 only, forward-secret AEAD ciphers, HTTP/2 or
-/// HTTP/1.1 by ALPN, and the certificate picked per handshake from the current set by SNI.
+/// HTTP/1.1 by ALPN, and the certificate picked per handshake from the current set by SNI. With ACME
+/// TLS-ALPN-01 on, a validation handshake gets its challenge certificate and <c>acme-tls/1</c> instead.
 /// </summary>
 internal static class TlsListener
 {
-    public static void Configure(ListenOptions listen, CertificateWatcher certificates)
+    public static void Configure(ListenOptions listen, ServedCertificates certificates, TlsAlpn01Responder? acmeChallenges)
     {
         listen.Protocols = HttpProtocols.Http1AndHttp2;
+        acmeChallenges?.Configure(listen);
         listen.UseHttps(new TlsHandshakeCallbackOptions
         {
             OnConnection = context =>
             {
+                var serverName = context.ClientHelloInfo.ServerName;
+                var challenge = acmeChallenges?.ChallengeFor(context.Connection, serverName);
                 var options = new SslServerAuthenticationOptions
                 {
-                    ServerCertificateContext = certificates.Current.Select(context.ClientHelloInfo.ServerName).Context,
+                    ServerCertificateContext = challenge ?? certificates.Select(serverName)?.Context
+                        // Only while ACME gets the first certificate: the handshake fails, the log says why.
+                        ?? throw new AuthenticationException($"no certificate yet for '{serverName}'"),
                     EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                    ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+                    ApplicationProtocols = challenge is null ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11] : [TlsAlpn01Responder.AcmeTls1],
                     ClientCertificateRequired = false,
                 };
                 if (OperatingSystem.IsLinux())

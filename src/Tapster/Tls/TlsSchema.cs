@@ -1,5 +1,6 @@
 using Tapster.Configuration;
 using Tapster.Edge;
+using Tapster.Tls.Acme;
 using Tomlyn.Syntax;
 
 namespace Tapster.Tls;
@@ -28,8 +29,8 @@ internal static class TlsSchema
             Doc = "HTTPS addresses, HOST:PORT (0.0.0.0:443): HTTP/1.1 and HTTP/2 by ALPN, TLS 1.2 and 1.3 only. With any, the plain --bind listeners answer 308 to the same URL on HTTPS, except /.well-known/acme-challenge/. The flag repeats; its environment twin is comma-separated. See docs/tls.md.",
             DefaultDoc = "`[]` (no TLS)",
             Check = CheckListen,
-            CheckTogether = s => s.Tls.Enabled && s.Tls.Certificates.Count == 0
-                ? "needs at least one certificate in tls.certificates (or --tls-cert CERT=KEY)"
+            CheckTogether = s => s.Tls.Enabled && s.Tls.Certificates.Count == 0 && !s.Tls.AcmeEnabled
+                ? "needs at least one certificate in tls.certificates (or --tls-cert CERT=KEY) or a name in tls.acme_domains"
                 : null,
             Get = s => s.Tls.Listen, Set = (s, v) => s with { Tls = s.Tls with { Listen = v } },
         },
@@ -41,7 +42,93 @@ internal static class TlsSchema
             Check = CheckCertificates,
             Get = s => s.Tls.Certificates, Set = (s, v) => s with { Tls = s.Tls with { Certificates = v } },
         },
+        new TypedSetting<IReadOnlyList<string>>
+        {
+            Key = "tls.acme_domains", Flag = "--acme-domain", Placeholder = "NAME", Parser = ValueParsers.TextList,
+            Doc = "Host names to get certificates for automatically over ACME (RFC 8555), one certificate each, kept in the state directory (.tapster/acme/) and renewed when a third of their lifetime is left. Needs tls.listen, and the plain listener on port 80 (HTTP-01) or the TLS one on 443 (TLS-ALPN-01) reachable from the internet. The flag repeats; its environment twin is comma-separated. See docs/tls.md.",
+            DefaultDoc = "`[]` (no ACME)",
+            Check = CheckDomains,
+            CheckTogether = s => s.Tls.AcmeEnabled && !s.Tls.Enabled ? "needs tls.listen: the certificates are for an HTTPS listener" : null,
+            Get = s => s.Tls.AcmeDomains, Set = (s, v) => s with { Tls = s.Tls with { AcmeDomains = v } },
+        },
+        new TypedSetting<string?>
+        {
+            Key = "tls.acme_email", Flag = "--acme-email", Placeholder = "EMAIL", Parser = ValueParsers.OptionalText,
+            Doc = "Contact address of the ACME account, for the CA's expiry and policy mail.",
+            DefaultDoc = "none",
+            Check = email => email is null || (email.Contains('@', StringComparison.Ordinal) && !email.Any(c => char.IsWhiteSpace(c) || c == ','))
+                ? null
+                : $"'{email}' is not an email address",
+            Get = s => s.Tls.AcmeEmail, Set = (s, v) => s with { Tls = s.Tls with { AcmeEmail = v } },
+        },
+        new TypedSetting<string?>
+        {
+            Key = "tls.acme_directory", Flag = "--acme-directory", Placeholder = "URL", Parser = ValueParsers.OptionalText,
+            Doc = "The ACME server's directory URL (https).",
+            DefaultDoc = $"Let's Encrypt, {TlsSettings.LetsEncryptProduction}",
+            Check = url => url is null || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps)
+                ? null
+                : $"'{url}' is not an https URL",
+            Get = s => s.Tls.AcmeDirectory, Set = (s, v) => s with { Tls = s.Tls with { AcmeDirectory = v } },
+        },
+        new TypedSetting<bool>
+        {
+            Key = "tls.acme_staging", Flag = "--acme-staging", Parser = ValueParsers.Boolean,
+            Doc = $"Use Let's Encrypt's staging CA ({TlsSettings.LetsEncryptStaging}): generous rate limits, certificates no browser trusts; for trying a setup out.",
+            CheckTogether = s => s.Tls.AcmeStaging && s.Tls.AcmeDirectory is not null ? "cannot be combined with tls.acme_directory (staging is a directory of its own)" : null,
+            Get = s => s.Tls.AcmeStaging, Set = (s, v) => s with { Tls = s.Tls with { AcmeStaging = v } },
+        },
+        new TypedSetting<string?>
+        {
+            Key = "tls.acme_ca", Flag = "--acme-ca", Placeholder = "PEM", Parser = ValueParsers.OptionalFile,
+            Doc = "A PEM file of extra root certificates trusted for the HTTPS connection to the ACME server, beside the system's: for a private CA or a test server such as pebble. Not needed for Let's Encrypt.",
+            DefaultDoc = "none (the system's roots)",
+            Check = CheckAcmeCa,
+            Get = s => s.Tls.AcmeCa, Set = (s, v) => s with { Tls = s.Tls with { AcmeCa = v } },
+        },
+        new TypedSetting<string>
+        {
+            Key = "tls.acme_challenge", Flag = "--acme-challenge", Placeholder = "TYPE", Parser = ValueParsers.Text,
+            Doc = "How the CA checks that the names are ours: \"http-01\" (a token served on the plain listener, which must be on port 80) or \"tls-alpn-01\" (RFC 8737, a handshake on the TLS listener, which must be on port 443).",
+            Check = type => type is ChallengeTypes.Http01 or ChallengeTypes.TlsAlpn01
+                ? null
+                : $"'{type}' is not a supported challenge (use \"{ChallengeTypes.Http01}\" or \"{ChallengeTypes.TlsAlpn01}\")",
+            Get = s => s.Tls.AcmeChallenge, Set = (s, v) => s with { Tls = s.Tls with { AcmeChallenge = v } },
+        },
     ];
+
+    private static string? CheckDomains(IReadOnlyList<string> domains)
+    {
+        if (domains.GroupBy(d => d, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            return $"'{twice.Key}' is listed twice";
+        }
+
+        foreach (var domain in domains)
+        {
+            if (domain.StartsWith("*.", StringComparison.Ordinal))
+            {
+                return $"'{domain}': wildcard certificates need the DNS-01 challenge, which Tapster does not answer; list the names instead";
+            }
+
+            if (System.Net.IPAddress.TryParse(domain, out _) || Uri.CheckHostName(domain) != UriHostNameType.Dns || !domain.Contains('.', StringComparison.Ordinal))
+            {
+                return $"'{domain}' is not a fully qualified host name (like example.com)";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? CheckAcmeCa(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        return AcmeTrust.LoadRoots(path, out var error) is null ? error : null;
+    }
 
     private static string? CheckListen(IReadOnlyList<string> addresses)
     {

@@ -171,7 +171,8 @@ public sealed class TapsterServer : IAsyncDisposable
 
     async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
-        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        // Redirects not followed: with TLS on, the plain port answers 308 to HTTPS, which means ready.
+        using var probe = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < timeout)
         {
