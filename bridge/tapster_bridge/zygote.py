@@ -12,7 +12,7 @@ import signal
 import sys
 import time
 
-from . import loader, worker
+from . import loader, warmup, worker
 from .protocol import (
     FORK, READY_FRAME, ROLE_ZYGOTE, TYPE_NAMES, ProtocolError, decode_fork, encode_boot_error, encode_exited,
     encode_forked,
@@ -171,6 +171,8 @@ def main():
         except loader.LoadError as e:
             sock.sendall(encode_boot_error(*e.boot_error_strings()))
             sys.exit(worker.EXIT_BOOT_ERROR)
+    if app is not None:
+        warmup.warm_up(app)
     # Move everything imported so far out of the collector's reach: collections in the workers
     # would otherwise write to these objects' pages and un-share them.
     gc.collect()
