@@ -215,7 +215,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 OnTimedOut(timedOut.Slot, timedOut.After);
                 break;
             case SupervisorEvent.KillNow kill:
-                Signals.Send(kill.Worker.Pid, Signals.SigKill);
+                Kill(kill.Worker);
                 break;
             case SupervisorEvent.Recycle recycle when recycle.Worker.State == WorkerState.Ready:
                 LogRecycling(_logger, recycle.Worker.Id, recycle.Worker.Pid, recycle.Worker.RequestsServed);
@@ -650,28 +650,38 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
 
         LogRequestTimedOut(_logger, worker.Id, worker.Pid, after.TotalSeconds);
-        Bury(worker, kill: false);
-        // faulthandler in the worker writes every thread's stack to its stderr, which we log.
+        // faulthandler in the worker writes every thread's stack to its stderr, which we log. Its other
+        // connections stay open until the kill: closing them wakes its other threads, and a thread that
+        // exits while faulthandler walks the threads can cut the dump short (seen once in CI).
         Signals.Send(worker.Pid, Signals.SigUsr1);
+        Retire(worker);
+        slot.Connection.Dispose(); // the stuck request is answered 504 now
         _time.CreateTimer(state => Post(new SupervisorEvent.KillNow((WorkerProcess)state!)), worker, StackDumpGrace, Timeout.InfiniteTimeSpan);
         SpawnWorkers();
     }
 
     /// <summary>Takes a worker out of service for good: no new requests, its process killed.</summary>
-    private void Bury(WorkerProcess worker, bool kill = true)
+    private void Bury(WorkerProcess worker)
     {
         if (worker.State == WorkerState.Dead)
         {
             return;
         }
 
+        Retire(worker);
+        Kill(worker);
+    }
+
+    /// <summary>No new requests for <paramref name="worker"/>, and it no longer counts as one of the pool.</summary>
+    private void Retire(WorkerProcess worker)
+    {
         worker.State = WorkerState.Dead;
         _dispatcher.Remove(worker);
-        if (kill)
-        {
-            Signals.Send(worker.Pid, Signals.SigKill);
-        }
+    }
 
+    private static void Kill(WorkerProcess worker)
+    {
+        Signals.Send(worker.Pid, Signals.SigKill);
         // An exchange still waiting on a slot sees its socket closed and answers 502 or 504.
         worker.Control?.Dispose();
         foreach (var slot in worker.Slots)
