@@ -16,9 +16,12 @@ internal static class AcceptEncoding
     /// The client's preference for <paramref name="coding"/>, 0 to 1: its own q (1 when it names it
     /// without one), else the q of <c>*</c> when it is not named at all, else 0.
     /// </summary>
-    public static double Quality(StringValues header, string coding)
+    public static double Quality(StringValues header, string coding) => Qualities(header, coding, coding).First;
+
+    /// <summary>The preferences for two codings, as <see cref="Quality"/> gives them, from one reading of the header.</summary>
+    public static (double First, double Second) Qualities(StringValues header, string first, string second)
     {
-        double? wildcard = null;
+        double? wildcard = null, firstQ = null, secondQ = null;
         foreach (var value in header)
         {
             var text = value.AsSpan();
@@ -28,9 +31,14 @@ internal static class AcceptEncoding
                 var semicolon = item.IndexOf(';');
                 var name = (semicolon < 0 ? item : item[..semicolon]).Trim();
                 var quality = semicolon < 0 ? 1 : QualityOf(item[(semicolon + 1)..]);
-                if (name.Equals(coding, StringComparison.OrdinalIgnoreCase))
+                if (name.Equals(first, StringComparison.OrdinalIgnoreCase))
                 {
-                    return quality;
+                    firstQ ??= quality;
+                }
+
+                if (name.Equals(second, StringComparison.OrdinalIgnoreCase))
+                {
+                    secondQ ??= quality;
                 }
 
                 if (name is "*")
@@ -40,7 +48,7 @@ internal static class AcceptEncoding
             }
         }
 
-        return wildcard ?? 0;
+        return (firstQ ?? wildcard ?? 0, secondQ ?? wildcard ?? 0);
     }
 
     /// <summary>The q parameter among <paramref name="parameters"/>; a malformed one counts as 0 (refused).</summary>

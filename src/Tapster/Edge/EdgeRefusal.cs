@@ -15,9 +15,7 @@ internal sealed class EdgeRefusal(HeaderPolicy headers, AccessLog accessLog)
     public async Task SendAsync(HttpContext context, int status, string message, bool close)
     {
         var started = Stopwatch.GetTimestamp();
-        var request = context.Request;
-        var requestId = RequestIds.FromClientOrNew(request.Headers["X-Request-ID"]);
-        context.Response.Headers["X-Request-ID"] = requestId;
+        var requestId = RequestIds.Assign(context);
         if (close)
         {
             // The bytes after this request could be read as another one.
@@ -26,8 +24,6 @@ internal sealed class EdgeRefusal(HeaderPolicy headers, AccessLog accessLog)
 
         headers.Apply(context);
         var bytes = await PlainReply.SendAsync(context, status, message).ConfigureAwait(false);
-        accessLog.Write(new AccessEntry(
-            requestId, request.Method, request.Path.Value ?? "", request.Protocol, status, bytes,
-            Stopwatch.GetElapsedTime(started).TotalMilliseconds, QueueMs: 0, WorkerPid: 0, context.Connection.RemoteIpAddress?.ToString()));
+        accessLog.Write(context, requestId, bytes, started);
     }
 }

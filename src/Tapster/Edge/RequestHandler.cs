@@ -28,8 +28,7 @@ internal sealed partial class RequestHandler(
     public async Task HandleAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
-        var requestId = RequestIds.FromClientOrNew(context.Request.Headers["X-Request-ID"]);
-        context.Response.Headers["X-Request-ID"] = requestId;
+        var requestId = RequestIds.Assign(context);
         var queuedFor = 0.0;
         var workerPid = 0;
         long bytes = 0;
@@ -99,10 +98,7 @@ internal sealed partial class RequestHandler(
         }
         finally
         {
-            accessLog.Write(new AccessEntry(
-                requestId, context.Request.Method, context.Request.Path.Value ?? "", context.Request.Protocol,
-                context.Response.StatusCode, bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, queuedFor,
-                workerPid, context.Connection.RemoteIpAddress?.ToString()));
+            accessLog.Write(context, requestId, bytes, started, queuedFor, workerPid);
         }
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
 namespace Tapster.Edge;
@@ -9,6 +10,14 @@ namespace Tapster.Edge;
 internal static class RequestIds
 {
     private const int MaxLength = 128;
+
+    /// <summary>The request's id, also set as the response's X-Request-ID.</summary>
+    public static string Assign(HttpContext context)
+    {
+        var id = FromClientOrNew(context.Request.Headers["X-Request-ID"]);
+        context.Response.Headers["X-Request-ID"] = id;
+        return id;
+    }
 
     public static string FromClientOrNew(StringValues fromClient)
     {

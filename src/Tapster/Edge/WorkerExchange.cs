@@ -165,7 +165,7 @@ internal sealed class WorkerExchange : IDisposable
 
         while (table.TryRead(out var name) && table.TryRead(out var value))
         {
-            if (!IsToken(name) || value.IndexOfAny((byte)'\r', (byte)'\n', (byte)0) >= 0)
+            if (!HttpToken.IsValid(name) || value.IndexOfAny((byte)'\r', (byte)'\n', (byte)0) >= 0)
             {
                 AppError = $"invalid header '{Encoding.Latin1.GetString(name)}'";
                 return;
@@ -304,24 +304,6 @@ internal sealed class WorkerExchange : IDisposable
         }
 
         return code is >= 100 and <= 999 && status[4..].IndexOfAny((byte)'\r', (byte)'\n', (byte)0) < 0;
-    }
-
-    private static bool IsToken(ReadOnlySpan<byte> name)
-    {
-        if (name.IsEmpty)
-        {
-            return false;
-        }
-
-        foreach (var b in name)
-        {
-            if (!HttpToken.IsTokenChar((char)b))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static string NameOf(ReadOnlySpan<byte> name)

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using Tapster.Edge.Headers;
 
 namespace Tapster.Edge.Compression;
 
@@ -29,7 +30,7 @@ internal sealed class CompressionPolicy(CompressionSettings settings)
         }
 
         // Whoever asks, the body depends on Accept-Encoding: caches must key on it, even for identity.
-        AddVary(context.Response.Headers);
+        VaryHeader.Add(context.Response.Headers, "Accept-Encoding");
         var coding = HttpMethods.IsHead(context.Request.Method) ? ContentCoding.Identity : Negotiate(context.Request.Headers.AcceptEncoding);
         if (coding == ContentCoding.Identity)
         {
@@ -61,8 +62,7 @@ internal sealed class CompressionPolicy(CompressionSettings settings)
             return ContentCoding.Identity;
         }
 
-        var brotli = AcceptEncoding.Quality(acceptEncoding, Brotli);
-        var gzip = AcceptEncoding.Quality(acceptEncoding, Gzip);
+        var (brotli, gzip) = AcceptEncoding.Qualities(acceptEncoding, Brotli, Gzip);
         if (brotli > 0 && brotli >= gzip)
         {
             return ContentCoding.Brotli;
@@ -82,19 +82,6 @@ internal sealed class CompressionPolicy(CompressionSettings settings)
         }
 
         return false;
-    }
-
-    private static void AddVary(IHeaderDictionary headers)
-    {
-        foreach (var value in headers.Vary)
-        {
-            if (value is not null && (value.Contains("Accept-Encoding", StringComparison.OrdinalIgnoreCase) || value.Trim() == "*"))
-            {
-                return;
-            }
-        }
-
-        headers.Append("Vary", "Accept-Encoding");
     }
 
     private static void Encode(HttpResponse response, ContentCoding coding)

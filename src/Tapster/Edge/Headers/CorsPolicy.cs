@@ -87,7 +87,7 @@ internal sealed class CorsPolicy
             if (!_anyOrigin)
             {
                 // The answer depends on Origin even when it has none: a cache must not serve it to an allowed origin.
-                AddVary(response);
+                VaryHeader.Add(response, VaryOrigin);
             }
 
             return;
@@ -132,27 +132,13 @@ internal sealed class CorsPolicy
         response.AccessControlAllowOrigin = allowOrigin;
         if (!_anyOrigin)
         {
-            AddVary(response);
+            VaryHeader.Add(response, VaryOrigin);
         }
 
         if (_credentials)
         {
             response.AccessControlAllowCredentials = True;
         }
-    }
-
-    private static void AddVary(IHeaderDictionary response)
-    {
-        var vary = response.Vary;
-        foreach (var value in vary)
-        {
-            if (value is not null && (value.Contains(VaryOrigin, StringComparison.OrdinalIgnoreCase) || value.Trim() == "*"))
-            {
-                return;
-            }
-        }
-
-        response.Vary = vary.Count == 0 ? VaryOrigin : StringValues.Concat(vary, VaryOrigin);
     }
 
     private static bool Contains(string[] allowed, ReadOnlySpan<char> value, StringComparison comparison = StringComparison.OrdinalIgnoreCase)

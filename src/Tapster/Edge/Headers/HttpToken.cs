@@ -5,6 +5,25 @@ internal static class HttpToken
 {
     public static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
 
+    /// <summary>The same rule for latin-1 bytes as they come from a worker.</summary>
+    public static bool IsValid(ReadOnlySpan<byte> text)
+    {
+        if (text.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (var b in text)
+        {
+            if (!IsTokenChar((char)b))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public static bool IsValid(ReadOnlySpan<char> text)
     {
         if (text.IsEmpty)

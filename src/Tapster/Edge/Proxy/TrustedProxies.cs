@@ -5,8 +5,6 @@ namespace Tapster.Edge.Proxy;
 /// <summary>The trusted proxy networks, matched the same way for IPv4 peers seen as IPv4-mapped IPv6.</summary>
 internal sealed class TrustedProxies(IReadOnlyList<IPNetwork> networks)
 {
-    public bool IsEmpty => networks.Count == 0;
-
     public bool Contains(IPAddress? address)
     {
         if (address is null)

@@ -57,8 +57,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
     private async Task ServeAsync(HttpContext context, StaticSite site, string path)
     {
         var started = Stopwatch.GetTimestamp();
-        var requestId = RequestIds.FromClientOrNew(context.Request.Headers["X-Request-ID"]);
-        context.Response.Headers["X-Request-ID"] = requestId;
+        var requestId = RequestIds.Assign(context);
         long bytes = 0;
         try
         {
@@ -77,9 +76,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
         }
         finally
         {
-            accessLog.Write(new AccessEntry(
-                requestId, context.Request.Method, path, context.Request.Protocol, context.Response.StatusCode, bytes,
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds, QueueMs: 0, WorkerPid: 0, context.Connection.RemoteIpAddress?.ToString()));
+            accessLog.Write(context, requestId, bytes, started);
         }
     }
 

@@ -63,17 +63,12 @@ internal sealed class AccountKey : IDisposable
         // ES256 is the raw r||s pair (RFC 7518 3.4), .NET's IEEE P1363 format, not DER.
         var signature = _key.SignData(Encoding.ASCII.GetBytes($"{protectedPart}.{payloadPart}"), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
-        using var body = new MemoryStream();
-        using (var json = new Utf8JsonWriter(body))
+        return AcmeClient.Json(json =>
         {
-            json.WriteStartObject();
             json.WriteString("protected", protectedPart);
             json.WriteString("payload", payloadPart);
             json.WriteString("signature", Base64Url.EncodeToString(signature));
-            json.WriteEndObject();
-        }
-
-        return body.ToArray();
+        });
     }
 
     public void Dispose() => _key.Dispose();

@@ -43,19 +43,23 @@ internal sealed class CertificateOrder(AcmeClient client, string challengeType, 
         order = await PollAsync(orderUrl, "ready", after: null, cancel).ConfigureAwait(false);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var finalized = await client.PostAsync(AcmeDirectory.Url(order, "finalize"), AcmeClient.Json(json => json.WriteString("csr", Base64Url.EncodeToString(SigningRequest(domain, key)))), cancel).ConfigureAwait(false);
-        order = Status(finalized.Json()) == "valid" ? finalized.Json() : await PollAsync(orderUrl, "valid", finalized, cancel).ConfigureAwait(false);
+        var finalizedOrder = finalized.Json();
+        order = Status(finalizedOrder) == "valid" ? finalizedOrder : await PollAsync(orderUrl, "valid", finalized, cancel).ConfigureAwait(false);
         var chain = await client.PostAsync(AcmeDirectory.Url(order, "certificate"), null, cancel, accept: PemChain).ConfigureAwait(false);
         return (chain.Body, key.ExportPkcs8PrivateKeyPem());
     }
 
-    /// <summary>A CSR for <paramref name="domain"/> alone, in its SAN as CAs require (the CN is only for old tools).</summary>
-    public static byte[] SigningRequest(string domain, ECDsa key)
+    /// <summary>A CSR for <paramref name="domain"/> alone.</summary>
+    public static byte[] SigningRequest(string domain, ECDsa key) => RequestFor(domain, key).CreateSigningRequest();
+
+    /// <summary>A certificate request naming <paramref name="domain"/> alone, in its SAN as CAs require (the CN is only for old tools).</summary>
+    public static CertificateRequest RequestFor(string domain, ECDsa key)
     {
         var request = new CertificateRequest($"CN={domain}", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddDnsName(domain);
         request.CertificateExtensions.Add(san.Build());
-        return request.CreateSigningRequest();
+        return request;
     }
 
     private async Task AuthorizeAsync(Uri url, string domain, CancellationToken cancel)

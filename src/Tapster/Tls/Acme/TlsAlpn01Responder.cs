@@ -55,10 +55,7 @@ internal sealed class TlsAlpn01Responder
     public static X509Certificate2 CreateChallengeCertificate(string domain, string keyAuthorization)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={domain}", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(domain);
-        request.CertificateExtensions.Add(san.Build());
+        var request = CertificateOrder.RequestFor(domain, key);
         byte[] digest = SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(keyAuthorization));
         request.CertificateExtensions.Add(new X509Extension(new Oid(AcmeIdentifierOid), [0x04, (byte)digest.Length, .. digest], critical: true));
         var now = DateTimeOffset.UtcNow;

@@ -1,0 +1,18 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Tapster.Telemetry;
+
+namespace Tapster.Edge;
+
+/// <summary>The access line of a request, from its context: whoever answered it (app, static files, the edge).</summary>
+internal static class RequestLog
+{
+    /// <summary>Writes the line with the response's status; <paramref name="started"/> is a <see cref="Stopwatch"/> timestamp.</summary>
+    public static void Write(this AccessLog log, HttpContext context, string requestId, long bytes, long started, double queueMs = 0, int workerPid = 0)
+    {
+        var request = context.Request;
+        log.Write(new AccessEntry(
+            requestId, request.Method, request.Path.Value ?? "", request.Protocol, context.Response.StatusCode, bytes,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, queueMs, workerPid, context.Connection.RemoteIpAddress?.ToString()));
+    }
+}
