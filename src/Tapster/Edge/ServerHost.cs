@@ -104,6 +104,9 @@ internal static partial class ServerHost
             logging.ClearProviders();
             logging.AddProvider(new SinkLoggerProvider(sink, LogLevel.Information));
             logging.AddFilter("Microsoft", LogLevel.Warning);
+            // With this category enabled at any level, ASP.NET Core starts an Activity (a W3C trace
+            // id) and a log scope for every request. It logs nothing Tapster's access line lacks.
+            logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
             logging.AddFilter<KestrelRejections>(KestrelRejections.Category, LogLevel.Debug);
         });
         // Kestrel says why it refused a request only at Debug: every rejection gets a line of its own.
