@@ -8,7 +8,7 @@ plain bytes concatenation.
 import struct
 
 MAGIC = b"TPST"
-VERSION = 1
+VERSION = 2
 MAX_PAYLOAD = 2 * 1024 * 1024
 
 # Frame types.
@@ -37,6 +37,7 @@ TYPE_NAMES = {
 ROLE_ZYGOTE = 0
 ROLE_CONTROL = 1
 ROLE_SLOT = 2
+ROLE_SLOT_RESPONSES = 3
 
 # REQUEST body kinds.
 BODY_NONE = 0

@@ -1,4 +1,4 @@
-"""A worker process: one control connection, one slot connection and thread per WSGI thread."""
+"""A worker process: one control connection, and per WSGI thread a slot: two connections and a thread."""
 
 import faulthandler
 import os
@@ -10,7 +10,7 @@ import traceback
 
 from .loader import LoadError
 from .protocol import (
-    CANCEL, REQUEST, ROLE_CONTROL, ROLE_SLOT, TYPE_NAMES, WELCOME, FrameReader, ProtocolError, VERSION,
+    CANCEL, REQUEST, ROLE_CONTROL, ROLE_SLOT, ROLE_SLOT_RESPONSES, TYPE_NAMES, WELCOME, FrameReader, ProtocolError, VERSION,
     decode_welcome, encode_boot_error, encode_hello,
 )
 from .wsgi import Handler, PeerGone
@@ -73,11 +73,18 @@ def die(code, message):
 
 
 class _Slot:
-    """One slot connection and the thread serving it."""
+    """One slot's two connections and the thread serving them.
+
+    Requests come in on one connection and responses go out on the other, each used in one direction
+    only. On a single Unix socket, every read by one side wakes whoever waits on the other side's
+    socket ("writable again"): the C# event loop after each request, and this thread, already back
+    in recv(), after each response. Two one-way connections leave only the wake-ups that carry data.
+    """
 
     def __init__(self, worker, index):
         self.sock, self.reader = connect(worker.path, ROLE_SLOT, worker.worker_id, index, -1, -1, worker.token)
-        self.handler = Handler(worker.app, self.sock, self.reader, worker.threads > 1, sys.stderr)
+        self.responses, _ = connect(worker.path, ROLE_SLOT_RESPONSES, worker.worker_id, index, -1, -1, worker.token)
+        self.handler = Handler(worker.app, self.sock, self.reader, self.responses, worker.threads > 1, sys.stderr)
         self.busy = False
         self.thread = threading.Thread(target=worker.serve_slot, args=(self,), name=f"tapster-slot-{index}",
                                        daemon=True)

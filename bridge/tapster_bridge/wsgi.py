@@ -19,7 +19,7 @@ _has_ctl = re.compile(r"[\r\n\0]").search
 
 
 class PeerGone(BaseException):
-    """The C# side closed the slot connection.
+    """The C# side closed the slot's connections.
 
     A BaseException so that an app's `except Exception:` around write() cannot swallow it:
     the request is over either way and the worker has to stop serving this slot.
@@ -227,14 +227,16 @@ class Response:
 
 
 class Handler:
-    """Serves the requests of one slot connection, one at a time."""
+    """Serves the requests of one slot, one at a time."""
 
-    def __init__(self, app, sock, reader, multithread, errors):
+    def __init__(self, app, requests, reader, responses, multithread, errors):
+        """`requests` is the socket `reader` reads REQUEST, CANCEL and FILE_OPENED from; responses
+        go out on `responses` (the same socket in tests, its own connection in a worker)."""
         self.app = app
-        self.sendall = sock.sendall
+        self.sendall = responses.sendall
         self.reader = reader
         poller = select.poll()
-        poller.register(sock, select.POLLIN)
+        poller.register(requests, select.POLLIN)
         self.poll = poller.poll
         self.errors = errors
         self.base = base_environ(multithread, errors)

@@ -77,7 +77,7 @@ class Peer:
         self.wire = RecordingSocket(py_sock)
         self.errors = io.StringIO()
         self.slot_reader = p.FrameReader(self.wire)
-        self.handler = Handler(app, self.wire, self.slot_reader, multithread, self.errors)
+        self.handler = Handler(app, self.wire, self.slot_reader, self.wire, multithread, self.errors)
         self.reader = p.FrameReader(self.cs_sock)
         self.thread = None
         self.error = None

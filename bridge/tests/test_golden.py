@@ -10,7 +10,7 @@ from tapster_bridge import protocol as p
 FRAMES = os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "frames")
 VALID = sorted(f[:-4] for f in os.listdir(FRAMES) if f.endswith(".bin"))
 INVALID = sorted(f[:-4] for f in os.listdir(os.path.join(FRAMES, "invalid")) if f.endswith(".bin"))
-REQUIRED = {"hello", "welcome", "request_get", "request_inline_body", "request_spooled", "start", "body",
+REQUIRED = {"hello", "hello_slot_responses", "welcome", "request_get", "request_inline_body", "request_spooled", "start", "body",
             "file", "file_opened", "end_ok", "end_failed", "fork", "forked", "exited", "ready", "boot_error",
             "cancel", "end_cancelled"}
 

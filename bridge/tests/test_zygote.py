@@ -46,6 +46,7 @@ class Server:
         self.listener.listen(8)
         self.listener.settimeout(TIMEOUT)
         self.proc = None
+        self.response_connections = []
 
     def start(self, app_dir, module, callable_="", preload="1", threads="1"):
         env = dict(os.environ, TAPSTER_BRIDGE=BRIDGE_DIR, TAPSTER_SOCKET=self.path, TAPSTER_TOKEN=TOKEN.hex(),
@@ -63,7 +64,7 @@ class Server:
         assert ftype == p.HELLO
         hello = p.decode_hello(payload)
         version, got_role, got_id, pid, got_slot, out_fd, err_fd, token = hello
-        assert (version, got_role, got_id, got_slot, token) == (1, role, worker_id, slot, TOKEN)
+        assert (version, got_role, got_id, got_slot, token) == (p.VERSION, role, worker_id, slot, TOKEN)
         # SO_PEERCRED, as the C# side checks it.
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
         assert int.from_bytes(creds[:4], "little") == pid
@@ -76,6 +77,15 @@ class Server:
         if welcome:
             conn.sendall(p.encode_welcome())
         return conn, reader, hello
+
+    def accept_slot(self, worker_id, slot=0):
+        """A slot's request connection, then its response connection, as the C# side pairs them.
+
+        -> (the socket requests are sent on, the reader of the responses)."""
+        requests, _, _ = self.accept(p.ROLE_SLOT, worker_id=worker_id, slot=slot)
+        responses, reader, _ = self.accept(p.ROLE_SLOT_RESPONSES, worker_id=worker_id, slot=slot)
+        self.response_connections.append(responses)
+        return requests, reader
 
     def next_frame(self, reader):
         frame = reader.read()
@@ -94,6 +104,8 @@ class Server:
         if self.proc:
             self.proc.stdout.close()
             self.proc.stderr.close()
+        for conn in self.response_connections:
+            conn.close()
         self.listener.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -150,7 +162,7 @@ def test_zygote_serves_a_request(server, tmp_path, preload, stop):
     pipes = []
     control, _, hello = server.accept(p.ROLE_CONTROL, worker_id=7, before_welcome=open_worker_pipes(pipes))
     worker_pid = hello[3]
-    slots = [server.accept(p.ROLE_SLOT, worker_id=7, slot=i)[:2] for i in range(2)]
+    slots = [server.accept_slot(7, i) for i in range(2)]
     name, payload = server.next_frame(zreader)
     assert (name, p.decode_forked(payload)) == ("FORKED", (7, worker_pid))
 
@@ -201,7 +213,7 @@ def test_worker_stack_dump_on_sigusr1(server, tmp_path):
     zconn.sendall(p.encode_fork(1))
     pipes = []
     control, _, hello = server.accept(p.ROLE_CONTROL, worker_id=1, before_welcome=open_worker_pipes(pipes))
-    slot, _, _ = server.accept(p.ROLE_SLOT, worker_id=1)
+    slot, _ = server.accept_slot(1)
     os.kill(hello[3], signal.SIGUSR1)
     assert "(most recent call first)" in read_line(pipes[1])
     control.close()
@@ -225,7 +237,7 @@ def app(environ, start_response):
 def fork_worker(server, zconn, zreader, worker_id):
     zconn.sendall(p.encode_fork(worker_id))
     control, _, hello = server.accept(p.ROLE_CONTROL, worker_id=worker_id)
-    slot, sreader, _ = server.accept(p.ROLE_SLOT, worker_id=worker_id)
+    slot, sreader = server.accept_slot(worker_id)
     name, payload = server.next_frame(zreader)
     assert (name, p.decode_forked(payload)) == ("FORKED", (worker_id, hello[3]))
     return control, slot, sreader, hello[3]

@@ -585,7 +585,32 @@ internal sealed partial class Supervisor : IAsyncDisposable
             return;
         }
 
-        worker.Slots.Add(new WorkerSlot(worker, hello.SlotIndex, connection));
+        // A slot is two one-way connections, its request connection first (docs/protocol.md).
+        if (hello.Role == PeerRole.WorkerSlot)
+        {
+            if (!worker.UnpairedSlots.TryAdd(hello.SlotIndex, connection))
+            {
+                connection.Dispose();
+            }
+
+            return;
+        }
+
+        if (!worker.UnpairedSlots.Remove(hello.SlotIndex, out var requests))
+        {
+            connection.Dispose();
+            return;
+        }
+
+        if (FrameConnection.TryPair(requests, connection) is not { } channel)
+        {
+            requests.Dispose();
+            connection.Dispose();
+            OnWorkerLost(worker, "it sent a frame before its slot was ready");
+            return;
+        }
+
+        worker.Slots.Add(new WorkerSlot(worker, hello.SlotIndex, channel));
         if (worker.Slots.Count < worker.Threads)
         {
             return;
@@ -687,6 +712,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
         foreach (var slot in worker.Slots)
         {
             slot.Connection.Dispose();
+        }
+
+        foreach (var unpaired in worker.UnpairedSlots.Values)
+        {
+            unpaired.Dispose();
         }
     }
 

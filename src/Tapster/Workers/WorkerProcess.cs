@@ -37,6 +37,9 @@ internal sealed class WorkerProcess(uint id, int threads, long startedAt)
 
     public List<WorkerSlot> Slots { get; } = [];
 
+    /// <summary>Request connections of slots whose response connection has not arrived yet.</summary>
+    public Dictionary<ushort, FrameConnection> UnpairedSlots { get; } = [];
+
     /// <summary>Guarded by the dispatcher's lock.</summary>
     internal int BusyCount { get; set; }
 

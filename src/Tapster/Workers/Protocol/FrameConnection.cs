@@ -12,13 +12,35 @@ internal sealed class FrameConnection : IDisposable
     private const int InitialBufferSize = 16 * 1024;
 
     private readonly Socket _socket;
+    private readonly Socket _sendSocket;
     private byte[] _buffer = new byte[InitialBufferSize];
     private int _start;
     private int _end;
 
-    public FrameConnection(Socket socket) => _socket = socket;
+    public FrameConnection(Socket socket)
+    {
+        _socket = socket;
+        _sendSocket = socket;
+    }
 
+    private FrameConnection(Socket receive, Socket send)
+    {
+        _socket = receive;
+        _sendSocket = send;
+    }
+
+    /// <summary>The socket frames are read from (and, for a single connection, sent on).</summary>
     public Socket Socket => _socket;
+
+    /// <summary>
+    /// One channel made of two handshaken one-way connections: frames are sent on
+    /// <paramref name="sendTo"/> and read from <paramref name="receiveFrom"/> (a worker slot, see
+    /// docs/protocol.md). Null when either already holds bytes past its handshake: the peer broke the protocol.
+    /// </summary>
+    public static FrameConnection? TryPair(FrameConnection sendTo, FrameConnection receiveFrom) =>
+        sendTo._end == sendTo._start && receiveFrom._end == receiveFrom._start
+            ? new FrameConnection(receiveFrom._socket, sendTo._socket)
+            : null;
 
     /// <summary>The frame last returned by <see cref="ReadAsync"/>.</summary>
     public FrameHeader Current { get; private set; }
@@ -70,12 +92,16 @@ internal sealed class FrameConnection : IDisposable
     {
         while (!data.IsEmpty)
         {
-            var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            var sent = await _sendSocket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             data = data[sent..];
         }
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _sendSocket.Dispose();
+    }
 
     private async ValueTask<bool> FillAsync(int needed, CancellationToken cancellationToken)
     {

@@ -6,7 +6,11 @@ internal enum PeerRole : byte
 {
     Zygote = 0,
     WorkerControl = 1,
+    /// <summary>A slot's request connection: C# sends REQUEST, CANCEL and FILE_OPENED on it.</summary>
     WorkerSlot = 2,
+
+    /// <summary>A slot's response connection: the worker sends START, BODY, FILE and END on it.</summary>
+    WorkerSlotResponses = 3,
 }
 
 /// <summary>

@@ -76,6 +76,7 @@ public sealed class GoldenFrameTests
     [InlineData("file_opened")]
     [InlineData("cancel")]
     [InlineData("hello")]
+    [InlineData("hello_slot_responses")]
     public void Encode_FramesTapsterSends_AreByteForByteGolden(string name)
     {
         var (bin, json) = Load("", name);

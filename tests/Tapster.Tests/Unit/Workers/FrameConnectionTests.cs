@@ -1,0 +1,111 @@
+using System.Net.Sockets;
+using Tapster.Workers.Protocol;
+
+namespace Tapster.Tests.Unit.Workers;
+
+public sealed class FrameConnectionTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("tpfc").FullName;
+    private readonly List<Socket> _sockets = [];
+    private int _listeners;
+
+    [Fact]
+    public async Task APairedSlot_SendsOnItsRequestConnectionAndReadsFromItsResponseConnection()
+    {
+        var (requestsHere, requestsThere) = ConnectedPair();
+        var (responsesHere, responsesThere) = ConnectedPair();
+        using var channel = FrameConnection.TryPair(new FrameConnection(requestsHere), new FrameConnection(responsesHere));
+        Assert.NotNull(channel);
+
+        await channel.SendAsync(EmptyFrame(FrameType.Cancel));
+        Assert.Equal(EmptyFrame(FrameType.Cancel), await ReceiveAsync(requestsThere, Frame.HeaderSize));
+
+        await responsesThere.SendAsync(EmptyFrame(FrameType.Ready));
+        using var cts = new CancellationTokenSource(Timeout);
+        Assert.True(await channel.ReadAsync(cts.Token));
+        Assert.Equal(FrameType.Ready, channel.Current.Type);
+        Assert.Equal(0, responsesThere.Available);
+        Assert.Equal(0, requestsThere.Available);
+    }
+
+    [Fact]
+    public async Task APairedSlot_ClosesBothConnectionsWhenDisposed()
+    {
+        var (requestsHere, requestsThere) = ConnectedPair();
+        var (responsesHere, responsesThere) = ConnectedPair();
+        var channel = FrameConnection.TryPair(new FrameConnection(requestsHere), new FrameConnection(responsesHere));
+
+        channel!.Dispose();
+
+        Assert.Empty(await ReceiveAsync(requestsThere, 1));
+        Assert.Empty(await ReceiveAsync(responsesThere, 1));
+    }
+
+    [Fact]
+    public async Task Pairing_IsRefusedWhenAConnectionHoldsAFramePastItsHandshake()
+    {
+        var (requestsHere, _) = ConnectedPair();
+        var (responsesHere, responsesThere) = ConnectedPair();
+        var responses = new FrameConnection(responsesHere);
+        // The handshake frame and an early response in one write: reading the first buffers the second.
+        await responsesThere.SendAsync(EmptyFrame(FrameType.Ready).Concat(EmptyFrame(FrameType.End)).ToArray());
+        using var cts = new CancellationTokenSource(Timeout);
+        Assert.True(await responses.ReadAsync(cts.Token));
+        Assert.True(responses.HasBufferedFrame);
+
+        Assert.Null(FrameConnection.TryPair(new FrameConnection(requestsHere), responses));
+    }
+
+    public void Dispose()
+    {
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static byte[] EmptyFrame(FrameType type)
+    {
+        var frame = new byte[Frame.HeaderSize];
+        Messages.WriteEmpty(frame, type);
+        return frame;
+    }
+
+    private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var buffer = new byte[count];
+        var received = 0;
+        while (received < count)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(received), SocketFlags.None, cts.Token);
+            if (n == 0)
+            {
+                break;
+            }
+
+            received += n;
+        }
+
+        return buffer[..received];
+    }
+
+    /// <summary>Two connected ends of a Unix stream socket, as the worker listener produces them.</summary>
+    private (Socket Here, Socket There) ConnectedPair()
+    {
+        var endpoint = new UnixDomainSocketEndPoint(Path.Combine(_directory, $"s{_listeners++}"));
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(endpoint);
+        listener.Listen(1);
+        var there = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        there.Connect(endpoint);
+        var here = listener.Accept();
+        _sockets.Add(here);
+        _sockets.Add(there);
+        return (here, there);
+    }
+}
