@@ -5,6 +5,7 @@ Started by the C# side as
 with the app directory as working directory and the TAPSTER_* variables described in main().
 """
 
+import faulthandler
 import gc
 import os
 import selectors
@@ -157,6 +158,9 @@ def ignore_stop_signals():
 
 def main():
     ignore_stop_signals()
+    # An import that hangs (a database that never answers, a lock) is stopped after workers.boot_timeout;
+    # SIGUSR1 first makes us print where it hangs. Forked workers inherit this until they re-register.
+    faulthandler.register(signal.SIGUSR1, file=2, all_threads=True)
     config = Config(os.environ)
     # -c put '' (the working directory) first; the app directory takes its place.
     if sys.path and sys.path[0] == "":

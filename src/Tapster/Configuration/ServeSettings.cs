@@ -31,6 +31,12 @@ internal sealed record ServeSettings
     /// <summary>Gunicorn's default worker timeout.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the app may take to load. Gunicorn applies its request timeout here too; a separate
+    /// setting lets a slow import (a big Django project on a cold disk) coexist with a short request timeout.
+    /// </summary>
+    public TimeSpan BootTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Gunicorn's default graceful timeout.</summary>
     public TimeSpan GracefulTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -92,6 +92,12 @@ internal static class SettingsSchema
         },
         new TypedSetting<TimeSpan>
         {
+            Key = "workers.boot_timeout", Flag = "--boot-timeout", Parser = ValueParsers.Duration,
+            Doc = "How long the app may take to load: the zygote's import, or each worker's with --no-preload. Past it, the Python stack of where it hangs is logged, and Tapster exits 3 at startup, or replaces the worker later.",
+            Get = s => s.BootTimeout, Set = (s, v) => s with { BootTimeout = v },
+        },
+        new TypedSetting<TimeSpan>
+        {
             Key = "workers.graceful_timeout", Flag = "--graceful-timeout", Parser = ValueParsers.Duration,
             Doc = "On SIGTERM/SIGINT, how long requests in flight may take to finish.",
             Get = s => s.GracefulTimeout, Set = (s, v) => s with { GracefulTimeout = v },

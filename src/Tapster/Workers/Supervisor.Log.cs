@@ -43,6 +43,12 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 117, EventName = "worker.output_unavailable", Level = LogLevel.Warning, Message = "Cannot capture {Stream} of worker {WorkerId}: {Reason}")]
     private static partial void LogOutputUnavailable(ILogger logger, uint workerId, string stream, string reason);
 
+    [LoggerMessage(EventId = 105, EventName = "app.load_timeout", Level = LogLevel.Error, Message = "App {App} has not finished loading after {TimeoutSeconds}s; logging the Python stack of pid {Pid}, then stopping it")]
+    private static partial void LogLoadOverdue(ILogger logger, string app, double timeoutSeconds, int pid);
+
+    [LoggerMessage(EventId = 119, EventName = "worker.boot_timeout", Level = LogLevel.Error, Message = "Worker {WorkerId} (pid {Pid}) has not loaded the app after {TimeoutSeconds}s; logging its Python stack, then killing it")]
+    private static partial void LogWorkerBootOverdue(ILogger logger, uint workerId, int pid, double timeoutSeconds);
+
     [LoggerMessage(EventId = 118, EventName = "worker.protocol_violation", Level = LogLevel.Error, Message = "The {Peer} broke the worker protocol: {Reason}")]
     private static partial void LogProtocolViolation(ILogger logger, string peer, string reason);
 }

@@ -227,6 +227,12 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 // Closing the control connection asks the worker to exit once idle, which it now is.
                 drained.Worker.Control?.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
                 break;
+            case SupervisorEvent.ZygoteLoadOverdue overdue when overdue.Generation == _zygoteGeneration && _zygote is not null && !_zygoteReady:
+                OnZygoteLoadOverdue(_zygote.Id, overdue);
+                break;
+            case SupervisorEvent.WorkerBootOverdue overdue when overdue.Worker.State == WorkerState.Starting:
+                OnWorkerBootOverdue(overdue);
+                break;
             case SupervisorEvent.Stop stop:
                 StopEverything();
                 stop.Done.TrySetResult();
@@ -336,6 +342,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         process.StandardInput.Close();
         _zygote = process;
         var pid = process.Id;
+        After(_settings.BootTimeout, new SupervisorEvent.ZygoteLoadOverdue(generation, StackDumped: false));
         _output.Capture(process.StandardOutput.BaseStream, "zygote", 0, pid, "stdout");
         _output.Capture(process.StandardError.BaseStream, "zygote", 0, pid, "stderr", line =>
         {
@@ -517,10 +524,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
         {
             var id = _nextWorkerId++;
             var jitter = _settings.MaxRequestsJitter > 0 ? Random.Shared.Next(_settings.MaxRequestsJitter + 1) : 0;
-            _workers[id] = new WorkerProcess(id, _settings.Threads, now)
+            var worker = new WorkerProcess(id, _settings.Threads, now)
             {
                 RecycleAfter = _settings.MaxRequests > 0 ? _settings.MaxRequests + jitter : long.MaxValue,
             };
+            _workers[id] = worker;
             Messages.WriteFork(fork, id);
             try
             {
@@ -532,8 +540,80 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 _workers.Remove(id);
                 return;
             }
+
+            After(_settings.BootTimeout, new SupervisorEvent.WorkerBootOverdue(worker, StackDumped: false));
         }
     }
+
+    /// <summary>
+    /// The app has not loaded in the boot timeout: first its Python stack is logged (the zygote registers
+    /// faulthandler on SIGUSR1 before it imports), then, at the second notice, the zygote is killed.
+    /// Before the first boot that ends Tapster (exit 3); later the zygote's exit brings a new one, after
+    /// the crash backoff, and the running workers serve on.
+    /// </summary>
+    private void OnZygoteLoadOverdue(int pid, SupervisorEvent.ZygoteLoadOverdue overdue)
+    {
+        if (!overdue.StackDumped)
+        {
+            LogLoadOverdue(_logger, _appName, _settings.BootTimeout.TotalSeconds, pid);
+            Signals.Send(pid, Signals.SigUsr1);
+            After(StackDumpGrace, overdue with { StackDumped = true });
+            return;
+        }
+
+        if (_everReady)
+        {
+            Signals.Send(pid, Signals.SigKill); // it has forked nothing yet: it never became ready
+            return;
+        }
+
+        KillZygote();
+        FailBoot($"the app '{_app}' did not finish loading within {BootTimeoutText}");
+    }
+
+    /// <summary>A worker that has not connected in the boot timeout (it hangs importing the app with --no-preload): as for the zygote.</summary>
+    private void OnWorkerBootOverdue(SupervisorEvent.WorkerBootOverdue overdue)
+    {
+        var worker = overdue.Worker;
+        if (!overdue.StackDumped)
+        {
+            LogWorkerBootOverdue(_logger, worker.Id, worker.Pid, _settings.BootTimeout.TotalSeconds);
+            if (worker.Pid > 0)
+            {
+                Signals.Send(worker.Pid, Signals.SigUsr1);
+            }
+
+            After(StackDumpGrace, overdue with { StackDumped = true });
+            return;
+        }
+
+        if (!_everReady)
+        {
+            KillZygote();
+            FailBoot($"worker {worker.Id} did not finish loading the app '{_app}' within {BootTimeoutText}");
+            return;
+        }
+
+        OnWorkerLost(worker, $"it did not load the app within {BootTimeoutText}");
+    }
+
+    private string BootTimeoutText => $"{_settings.BootTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}s (workers.boot_timeout)";
+
+    /// <summary>Ends the first boot with exit 3, showing the zygote's last stderr lines (the stack dump).</summary>
+    private void FailBoot(string summary)
+    {
+        string tail;
+        lock (_zygoteStderrTail)
+        {
+            tail = string.Join('\n', _zygoteStderrTail);
+        }
+
+        _boot.TrySetResult(new BootFailure($"{summary}; the Python stack above shows where it hung", tail.Length > 0 ? tail : null, BootFailure.ImportExitCode));
+    }
+
+    /// <summary>Posts <paramref name="message"/> to the loop after <paramref name="delay"/>.</summary>
+    private void After(TimeSpan delay, SupervisorEvent message) =>
+        _time.CreateTimer(state => Post((SupervisorEvent)state!), message, delay, Timeout.InfiniteTimeSpan);
 
     private void OnControlConnected(Hello hello, FrameConnection connection)
     {
@@ -681,7 +761,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         Signals.Send(worker.Pid, Signals.SigUsr1);
         Retire(worker);
         slot.Connection.Dispose(); // the stuck request is answered 504 now
-        _time.CreateTimer(state => Post(new SupervisorEvent.KillNow((WorkerProcess)state!)), worker, StackDumpGrace, Timeout.InfiniteTimeSpan);
+        After(StackDumpGrace, new SupervisorEvent.KillNow(worker));
         SpawnWorkers();
     }
 
@@ -736,7 +816,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
 
         _spawnScheduled = true;
-        _time.CreateTimer(_ => Post(new SupervisorEvent.SpawnDue()), null, delay, Timeout.InfiniteTimeSpan);
+        After(delay, new SupervisorEvent.SpawnDue());
     }
 
     private void StopEverything()

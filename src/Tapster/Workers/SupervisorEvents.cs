@@ -35,5 +35,11 @@ internal abstract record SupervisorEvent
 
     public sealed record SpawnDue : SupervisorEvent;
 
+    /// <summary>Zygote <paramref name="Generation"/> has not loaded the app in time; the second notice kills it.</summary>
+    public sealed record ZygoteLoadOverdue(int Generation, bool StackDumped) : SupervisorEvent;
+
+    /// <summary>The worker has not connected all its slots in time; the second notice kills it.</summary>
+    public sealed record WorkerBootOverdue(WorkerProcess Worker, bool StackDumped) : SupervisorEvent;
+
     public sealed record Stop(TaskCompletionSource Done) : SupervisorEvent;
 }

@@ -120,4 +120,41 @@ public class AppLoadingTests
         using var r = await server.Client.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
     }
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_app_whose_import_hangs_exits_3_after_the_boot_timeout_showing_where_it_hangs(bool preload)
+    {
+        string[] flags = ["--workers", "1", "--boot-timeout", "1s", .. preload ? Array.Empty<string>() : ["--no-preload"]];
+        var (code, _, stderr, elapsed) = await TapsterServer.StartExpectingExitAsync("hang_import:app", flags);
+
+        Assert.Equal(3, code);
+        Assert.Contains("did not finish loading", stderr, StringComparison.Ordinal);
+        Assert.Contains("within 1s (workers.boot_timeout)", stderr, StringComparison.Ordinal);
+        // faulthandler's dump names the app's own line, not just Tapster's loader.
+        Assert.Matches(@"hang_import\.py"", line \d+ in <module>", stderr);
+        Assert.True(elapsed < TimeSpan.FromSeconds(20), $"took {elapsed} to give up");
+    }
+
+    [Fact]
+    public async Task A_worker_whose_import_hangs_after_startup_is_replaced_while_the_others_serve()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"tapster-hang-{Guid.NewGuid():N}");
+        try
+        {
+            var env = new Dictionary<string, string> { ["HANG_IMPORT_AFTER_FIRST"] = marker };
+            await using var server = await TapsterServer.StartAsync("hang_import:app", env, "--workers", "2", "--threads", "1", "--no-preload", "--boot-timeout", "1s");
+
+            var overdue = await server.WaitForEventAsync(e => e.GetProperty("event").GetString() == "worker.boot_timeout", Http.Short);
+            await server.WaitForLogAsync(line => line.Contains("hang_import.py", StringComparison.Ordinal), Http.Short);
+            var crashed = await server.WaitForEventAsync(e => e.GetProperty("event").GetString() == "worker.crashed", Http.Short);
+            Assert.Equal(overdue.GetProperty("WorkerId").ToString(), crashed.GetProperty("WorkerId").ToString());
+            Assert.Contains("did not load the app", crashed.GetProperty("Reason").GetString(), StringComparison.Ordinal);
+            Assert.Equal("imported", await server.Client.GetTextAsync("/"));
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
+    }
 }
