@@ -612,8 +612,16 @@ internal sealed partial class Supervisor : IAsyncDisposable
     }
 
     /// <summary>Posts <paramref name="message"/> to the loop after <paramref name="delay"/>.</summary>
-    private void After(TimeSpan delay, SupervisorEvent message) =>
-        _time.CreateTimer(state => Post((SupervisorEvent)state!), message, delay, Timeout.InfiniteTimeSpan);
+    private void After(TimeSpan delay, SupervisorEvent message)
+    {
+        // The callback holds its own timer: a timer nobody references may be collected before it fires.
+        ITimer? timer = null;
+        timer = _time.CreateTimer(_ =>
+        {
+            Post(message);
+            timer?.Dispose();
+        }, null, delay, Timeout.InfiniteTimeSpan);
+    }
 
     private void OnControlConnected(Hello hello, FrameConnection connection)
     {
