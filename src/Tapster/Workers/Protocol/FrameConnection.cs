@@ -11,26 +11,26 @@ internal sealed class FrameConnection : IDisposable
     // Most frames are a few hundred bytes; the buffer grows for the rare large one (up to MaxPayload).
     private const int InitialBufferSize = 16 * 1024;
 
-    private readonly Socket _socket;
+    private readonly Socket _receiveSocket;
     private readonly Socket _sendSocket;
-    private byte[] _buffer = new byte[InitialBufferSize];
+    private byte[] _buffer;
     private int _start;
     private int _end;
 
     public FrameConnection(Socket socket)
+        : this(socket, socket, new byte[InitialBufferSize])
     {
-        _socket = socket;
-        _sendSocket = socket;
     }
 
-    private FrameConnection(Socket receive, Socket send)
+    private FrameConnection(Socket receive, Socket send, byte[] buffer)
     {
-        _socket = receive;
+        _receiveSocket = receive;
         _sendSocket = send;
+        _buffer = buffer;
     }
 
     /// <summary>The socket frames are read from (and, for a single connection, sent on).</summary>
-    public Socket Socket => _socket;
+    public Socket Socket => _receiveSocket;
 
     /// <summary>
     /// One channel made of two handshaken one-way connections: frames are sent on
@@ -39,7 +39,7 @@ internal sealed class FrameConnection : IDisposable
     /// </summary>
     public static FrameConnection? TryPair(FrameConnection sendTo, FrameConnection receiveFrom) =>
         sendTo._end == sendTo._start && receiveFrom._end == receiveFrom._start
-            ? new FrameConnection(receiveFrom._socket, sendTo._socket)
+            ? new FrameConnection(receiveFrom._receiveSocket, sendTo._sendSocket, receiveFrom._buffer)
             : null;
 
     /// <summary>The frame last returned by <see cref="ReadAsync"/>.</summary>
@@ -99,7 +99,7 @@ internal sealed class FrameConnection : IDisposable
 
     public void Dispose()
     {
-        _socket.Dispose();
+        _receiveSocket.Dispose();
         _sendSocket.Dispose();
     }
 
@@ -116,7 +116,7 @@ internal sealed class FrameConnection : IDisposable
             int received;
             try
             {
-                received = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken)
+                received = await _receiveSocket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (SocketException)
