@@ -63,16 +63,10 @@ internal sealed class RequestBody : IDisposable
                 if (spool is null && length + data.Length > spoolThreshold)
                 {
                     spoolPath = Path.Combine(spoolDirectory, "body-" + Guid.NewGuid().ToString("N"));
-                    spool = new FileStream(spoolPath, new FileStreamOptions
-                    {
-                        Mode = FileMode.CreateNew,
-                        Access = FileAccess.Write,
-                        UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                        BufferSize = 0,
-                    });
+                    spool = CreateSpool(spoolPath);
                     if (buffer is not null)
                     {
-                        await spool.WriteAsync(buffer.AsMemory(0, (int)length), context.RequestAborted).ConfigureAwait(false);
+                        await WriteSpoolAsync(spool, buffer.AsMemory(0, (int)length), context.RequestAborted).ConfigureAwait(false);
                         ArrayPool<byte>.Shared.Return(buffer);
                         buffer = null;
                     }
@@ -82,7 +76,7 @@ internal sealed class RequestBody : IDisposable
                 {
                     foreach (var segment in data)
                     {
-                        await spool.WriteAsync(segment, context.RequestAborted).ConfigureAwait(false);
+                        await WriteSpoolAsync(spool, segment, context.RequestAborted).ConfigureAwait(false);
                     }
                 }
                 else if (!data.IsEmpty)
@@ -130,7 +124,7 @@ internal sealed class RequestBody : IDisposable
 
         if (SpoolPath is not null)
         {
-            File.Delete(SpoolPath);
+            DeleteSpool(SpoolPath);
         }
     }
 
@@ -161,11 +155,61 @@ internal sealed class RequestBody : IDisposable
         spool?.Dispose();
         if (spoolPath is not null)
         {
-            File.Delete(spoolPath);
+            DeleteSpool(spoolPath);
+        }
+    }
+
+    private static FileStream CreateSpool(string path)
+    {
+        try
+        {
+            return new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                BufferSize = 0,
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpoolException($"cannot create {path}: {e.Message}", e);
+        }
+    }
+
+    private static async ValueTask WriteSpoolAsync(FileStream spool, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await spool.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new SpoolException($"cannot write {spool.Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Gone already (its directory removed under us) is as good as deleted.</summary>
+    private static void DeleteSpool(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
         }
     }
 
     private sealed class BodyTooLargeException : Exception
     {
     }
+}
+
+/// <summary>
+/// The spool file for a large body could not be created or written (a full disk, a temporary
+/// directory cleaned away): the server's fault, not the client's, so it is never answered 400.
+/// </summary>
+internal sealed class SpoolException(string message, Exception inner) : Exception(message, inner)
+{
 }

@@ -47,6 +47,7 @@ internal sealed partial class RequestHandler(
                 {
                     StatusCodes.Status413PayloadTooLarge => await RespondAsync(context, read.RefusedWith, "Request body too large\n").ConfigureAwait(false),
                     StatusCodes.Status408RequestTimeout => await RejectAsync(context, read.RefusedWith, "Request Timeout: the body came too slowly\n").ConfigureAwait(false),
+                    StatusCodes.Status500InternalServerError => await RejectAsync(context, read.RefusedWith, "Internal Server Error: the request body could not be stored\n").ConfigureAwait(false),
                     _ => await RejectAsync(context, read.RefusedWith, "Bad Request: malformed request body\n").ConfigureAwait(false),
                 };
                 return;
@@ -114,6 +115,11 @@ internal sealed partial class RequestHandler(
         catch (BadHttpRequestException e) when (!context.RequestAborted.IsCancellationRequested)
         {
             return (null, e.StatusCode);
+        }
+        catch (SpoolException e)
+        {
+            LogSpoolFailed(logger, e.Message);
+            return (null, StatusCodes.Status500InternalServerError);
         }
         catch (IOException e) when (e is not ConnectionResetException && !context.RequestAborted.IsCancellationRequested)
         {
@@ -231,6 +237,9 @@ internal sealed partial class RequestHandler(
 
     [LoggerMessage(EventId = 200, EventName = "response.invalid", Level = LogLevel.Error, Message = "The app's response to {Path} was refused: {Reason}")]
     private static partial void LogInvalidResponse(ILogger logger, string? path, string reason);
+
+    [LoggerMessage(EventId = 202, EventName = "request.spool_failed", Level = LogLevel.Error, Message = "A request body over the spool threshold could not be stored: {Reason}")]
+    private static partial void LogSpoolFailed(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 201, EventName = "response.length_mismatch", Level = LogLevel.Error, Message = "The app's body for {Path} did not match its Content-Length; connection closed")]
     private static partial void LogLengthMismatch(ILogger logger, string? path);

@@ -106,4 +106,43 @@ public class BodyTests(SharedProbeServer shared)
         Assert.True(status is HttpStatusCode.RequestEntityTooLarge or 0, $"got {(int)status}");
         Assert.DoesNotContain(server.Events("access"), e => e.GetProperty("status").GetInt32() == 200 && e.Str("path") == "/echo");
     }
+    [Fact]
+    public async Task A_body_that_cannot_be_spooled_is_a_logged_500_not_the_clients_fault()
+    {
+        var tmp = Directory.CreateTempSubdirectory("tapster-spool-").FullName;
+        try
+        {
+            await using var server = await TapsterServer.StartAsync("probe:app", new Dictionary<string, string> { ["TMPDIR"] = tmp }, "--workers", "1", "--threads", "2");
+            // Tapster's private runtime directory (worker socket, spooled bodies) is cleaned away, as
+            // systemd-tmpfiles may do to /tmp; a full disk takes the same path.
+            Directory.Delete(Assert.Single(Directory.GetDirectories(tmp, "tapster-*")), recursive: true);
+
+            using var big = new ByteArrayContent(RandomBytes(2 * 1024 * 1024, 7));
+            try
+            {
+                using var r = await server.Client.PostAsync("/echo", big);
+                Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+                Assert.Contains("could not be stored", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+            catch (HttpRequestException)
+            {
+                // The answer comes before the upload ends and the connection closes: the client may see
+                // the reset first. The server's side below is what must hold.
+            }
+
+            var logged = await server.WaitForEventAsync(e => e.Str("event") == "request.spool_failed", Http.Short);
+            Assert.Contains("body-", logged.Str("Reason"), StringComparison.Ordinal);
+            var access = await server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/echo", Http.Short);
+            Assert.Equal(500, access.GetProperty("status").GetInt32());
+
+            // Bodies under the spool threshold never touch the disk: they still reach the app.
+            using var small = new ByteArrayContent(RandomBytes(64 * 1024, 8));
+            using var ok = await server.Client.PostAsync("/echo", small);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        finally
+        {
+            Directory.Delete(tmp, recursive: true);
+        }
+    }
 }
