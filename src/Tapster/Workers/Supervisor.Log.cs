@@ -49,6 +49,9 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 119, EventName = "worker.boot_timeout", Level = LogLevel.Error, Message = "Worker {WorkerId} (pid {Pid}) has not loaded the app after {TimeoutSeconds}s; logging its Python stack, then killing it")]
     private static partial void LogWorkerBootOverdue(ILogger logger, uint workerId, int pid, double timeoutSeconds);
 
+    [LoggerMessage(EventId = 106, EventName = "runtime.missing", Level = LogLevel.Error, Message = "Tapster's runtime directory {Path} or its worker socket was removed (a /tmp cleaner?): running workers serve on, but no new worker can connect until Tapster restarts")]
+    private static partial void LogRuntimeMissing(ILogger logger, string path);
+
     [LoggerMessage(EventId = 118, EventName = "worker.protocol_violation", Level = LogLevel.Error, Message = "The {Peer} broke the worker protocol: {Reason}")]
     private static partial void LogProtocolViolation(ILogger logger, string peer, string reason);
 }

@@ -54,6 +54,8 @@ internal sealed partial class Supervisor : IAsyncDisposable
     private bool _everReady;
     private bool _stopping;
     private int _recentCrashes;
+    private long _runtimeTouchedAt;
+    private bool _runtimeMissingLogged;
     private long _spawnNotBefore;
     private bool _spawnScheduled;
 
@@ -856,6 +858,16 @@ internal sealed partial class Supervisor : IAsyncDisposable
     {
         _dispatcher.ExpireWaiters();
         var now = _time.GetTimestamp();
+        if (_runtimeTouchedAt == 0 || _time.GetElapsedTime(_runtimeTouchedAt, now) >= TempAging.Period)
+        {
+            _runtimeTouchedAt = now;
+            if (!TempAging.Refresh([RuntimeDirectory, _listener!.Path], _time.GetUtcNow().UtcDateTime) && !_runtimeMissingLogged)
+            {
+                _runtimeMissingLogged = true;
+                LogRuntimeMissing(_logger, RuntimeDirectory);
+            }
+        }
+
         foreach (var slot in _dispatcher.OverdueSlots(now))
         {
             slot.TimedOut = true;
