@@ -150,10 +150,12 @@ class Zygote:
 
 
 def ignore_stop_signals():
-    """SIGTERM and SIGINT reach the whole process group (Ctrl-C, systemd's KillMode=control-group):
-    stopping is Tapster's call, which drains the queue first and then closes our connections."""
+    """SIGTERM, SIGINT and SIGHUP reach the whole process group (Ctrl-C, a closed terminal, systemd's
+    KillMode=control-group): stopping is Tapster's call, which drains the queue first and then closes
+    our connections, and on SIGHUP Tapster replaces the workers itself."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 def main():

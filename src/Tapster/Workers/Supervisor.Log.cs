@@ -52,6 +52,12 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 106, EventName = "runtime.missing", Level = LogLevel.Error, Message = "Tapster's runtime directory {Path} or its worker socket was removed (a /tmp cleaner?): running workers serve on, but no new worker can connect until Tapster restarts")]
     private static partial void LogRuntimeMissing(ILogger logger, string path);
 
+    [LoggerMessage(EventId = 107, EventName = "workers.reloading", Level = LogLevel.Information, Message = "SIGHUP: replacing {Count} workers gracefully (preload {Preload}: preloaded workers run the code the zygote loaded, --no-preload ones import it afresh)")]
+    private static partial void LogReloading(ILogger logger, int count, bool preload);
+
+    [LoggerMessage(EventId = 120, EventName = "worker.replaced", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) replaced by a newer one; it exits after its requests in flight")]
+    private static partial void LogReplaced(ILogger logger, uint workerId, int pid);
+
     [LoggerMessage(EventId = 118, EventName = "worker.protocol_violation", Level = LogLevel.Error, Message = "The {Peer} broke the worker protocol: {Reason}")]
     private static partial void LogProtocolViolation(ILogger logger, string peer, string reason);
 }

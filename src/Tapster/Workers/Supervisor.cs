@@ -54,6 +54,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
     private bool _everReady;
     private bool _stopping;
     private int _recentCrashes;
+    private int _generation;
     private long _runtimeTouchedAt;
     private bool _runtimeMissingLogged;
     private long _spawnNotBefore;
@@ -93,6 +94,14 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     /// <summary>An exchange found its worker broken (end of stream, bad frame): replace it.</summary>
     public void ReportBroken(WorkerProcess worker, string reason) => Post(new SupervisorEvent.WorkerLost(worker, reason));
+
+    /// <summary>
+    /// Replaces every worker, Gunicorn's SIGHUP: a new generation is forked, and each old worker is
+    /// drained as a new one becomes ready, so the pool never shrinks and no request fails. With
+    /// --no-preload the new workers import the app afresh (new code); preloaded, they fork from the
+    /// zygote and run the code it loaded. New workers that cannot load the app leave the old ones serving.
+    /// </summary>
+    public void Reload() => Post(new SupervisorEvent.Reload());
 
     /// <summary>Counts a served request and starts recycling the worker at its threshold.</summary>
     public void RequestFinished(WorkerProcess worker)
@@ -221,8 +230,13 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 break;
             case SupervisorEvent.Recycle recycle when recycle.Worker.State == WorkerState.Ready:
                 LogRecycling(_logger, recycle.Worker.Id, recycle.Worker.Pid, recycle.Worker.RequestsServed);
-                recycle.Worker.State = WorkerState.Draining;
-                _dispatcher.Remove(recycle.Worker);
+                Drain(recycle.Worker);
+                SpawnWorkers();
+                break;
+            case SupervisorEvent.Reload when _everReady && !_stopping:
+                _generation++;
+                var serving = _workers.Values.Count(w => w.State == WorkerState.Ready);
+                LogReloading(_logger, serving, _settings.Preload);
                 SpawnWorkers();
                 break;
             case SupervisorEvent.Drained drained:
@@ -518,7 +532,8 @@ internal sealed partial class Supervisor : IAsyncDisposable
             return;
         }
 
-        var live = _workers.Values.Count(w => w.State is WorkerState.Starting or WorkerState.Ready);
+        // Only the current generation counts: during a reload the old workers serve until replaced.
+        var live = _workers.Values.Count(w => w.Generation == _generation && (w.State is WorkerState.Starting or WorkerState.Ready));
         // No-preload boots one worker first, so an app that cannot import fails once, not N times.
         var target = !_everReady && !_settings.Preload ? 1 : _settings.Workers;
         Span<byte> fork = stackalloc byte[Frame.HeaderSize + 4];
@@ -528,6 +543,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
             var jitter = _settings.MaxRequestsJitter > 0 ? Random.Shared.Next(_settings.MaxRequestsJitter + 1) : 0;
             var worker = new WorkerProcess(id, _settings.Threads, now)
             {
+                Generation = _generation,
                 RecycleAfter = _settings.MaxRequests > 0 ? _settings.MaxRequests + jitter : long.MaxValue,
             };
             _workers[id] = worker;
@@ -709,6 +725,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         worker.State = WorkerState.Ready;
         _dispatcher.Add(worker);
         LogWorkerReady(_logger, worker.Id, worker.Pid, worker.Threads);
+        ReplaceOlderGeneration(worker);
         if (!_everReady)
         {
             _everReady = true;
@@ -785,6 +802,26 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
         Retire(worker);
         Kill(worker);
+    }
+
+    /// <summary>A worker of a reload came up: one worker of an older generation leaves (one of them, if it is older itself).</summary>
+    private void ReplaceOlderGeneration(WorkerProcess ready)
+    {
+        var older = ready.Generation < _generation
+            ? ready
+            : _workers.Values.Where(w => w.Generation < _generation && w.State == WorkerState.Ready).MinBy(w => w.Id);
+        if (older is not null)
+        {
+            LogReplaced(_logger, older.Id, older.Pid);
+            Drain(older);
+        }
+    }
+
+    /// <summary>The worker gets no new requests and exits once its last one is done (<see cref="SupervisorEvent.Drained"/>).</summary>
+    private void Drain(WorkerProcess worker)
+    {
+        worker.State = WorkerState.Draining;
+        _dispatcher.Remove(worker);
     }
 
     /// <summary>No new requests for <paramref name="worker"/>, and it no longer counts as one of the pool.</summary>

@@ -35,6 +35,9 @@ internal abstract record SupervisorEvent
 
     public sealed record SpawnDue : SupervisorEvent;
 
+    /// <summary>SIGHUP: replace every worker gracefully.</summary>
+    public sealed record Reload : SupervisorEvent;
+
     /// <summary>Zygote <paramref name="Generation"/> has not loaded the app in time; the second notice kills it.</summary>
     public sealed record ZygoteLoadOverdue(int Generation, bool StackDumped) : SupervisorEvent;
 

@@ -43,6 +43,9 @@ internal sealed class WorkerProcess(uint id, int threads, long startedAt)
     /// <summary>Guarded by the dispatcher's lock.</summary>
     internal int BusyCount { get; set; }
 
+    /// <summary>Which reload (SIGHUP) spawned it; older generations are drained as the new one comes up.</summary>
+    public int Generation { get; init; }
+
     /// <summary>Recycle after this many requests; long.MaxValue = never.</summary>
     public long RecycleAfter { get; init; } = long.MaxValue;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 
 namespace Tapster.Tests.Functional;
@@ -129,4 +130,67 @@ public class ConcurrencyTests
         var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(15));
         Assert.True(code == 0, $"exit code {code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none (still running)"}\n{server.AllOutput}");
     }
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SIGHUP_replaces_every_worker_without_failing_a_request(bool wholeProcessTree)
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "2", "--threads", "2");
+        await server.WaitForEventAsync(_ => server.Events("worker.ready").Count >= 2, Http.Short);
+        var oldPids = ReadyPids(server);
+        var requests = Enumerable.Range(0, 2).Select(_ => server.Client.GetAsync("/slow?s=1")).ToList();
+        await Task.Delay(300); // both are in the app by now (1 s each); nothing to observe from outside
+
+        // kill -HUP (systemd's ExecReload), or the whole process group as a closed terminal sends it.
+        if (wholeProcessTree)
+            server.SignalProcessTree("HUP");
+        else
+            server.SendSignal("HUP");
+
+        foreach (var t in requests)
+        {
+            using var r = await t;
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+        await server.WaitForEventAsync(_ => server.Events("worker.retired").Count >= 2, Http.Short);
+        var newPids = ReadyPids(server).Except(oldPids).ToHashSet();
+        Assert.Equal(2, newPids.Count);
+        for (var i = 0; i < 6; i++)
+            Assert.Contains(int.Parse(await server.Client.GetTextAsync("/pid"), CultureInfo.InvariantCulture), newPids);
+        Assert.Empty(server.Events("worker.crashed"));
+    }
+
+    [Fact]
+    public async Task SIGHUP_without_preload_serves_the_apps_new_code_and_keeps_the_old_when_the_new_cannot_load()
+    {
+        var dir = Directory.CreateTempSubdirectory("tapster-reload-").FullName;
+        var source = Path.Combine(dir, "versioned.py");
+        static string App(string body) =>
+            $"def app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'{body}']\n";
+        try
+        {
+            await File.WriteAllTextAsync(source, App("first"));
+            await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", dir, "--workers", "1", "--threads", "1", "--no-preload");
+            Assert.Equal("first", await server.Client.GetTextAsync("/"));
+
+            await File.WriteAllTextAsync(source, App("second version"));
+            server.SendSignal("HUP");
+            await server.WaitForEventAsync(_ => server.Events("worker.retired").Count >= 1, Http.Short);
+            Assert.Equal("second version", await server.Client.GetTextAsync("/"));
+
+            // A deploy that breaks the import: the new worker fails to load, the serving one stays.
+            await File.WriteAllTextAsync(source, "raise RuntimeError('broken-deploy-7')\n");
+            server.SendSignal("HUP");
+            await server.WaitForLogAsync(l => l.Contains("broken-deploy-7", StringComparison.Ordinal), Http.Short);
+            Assert.Equal("second version", await server.Client.GetTextAsync("/"));
+            Assert.Single(server.Events("worker.retired"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    static HashSet<int> ReadyPids(TapsterServer server) =>
+        server.Events("worker.ready").Select(e => e.GetProperty("Pid").GetInt32()).ToHashSet();
 }

@@ -267,10 +267,13 @@ public sealed class TapsterServer : IAsyncDisposable
     public List<JsonElement> Events(string name) =>
         Events().Where(e => e.TryGetProperty("event", out var ev) && ev.GetString() == name).ToList();
 
-    public void SendSigterm()
+    public void SendSigterm() => SendSignal("TERM");
+
+    /// <summary>Sends <paramref name="signal"/> (TERM, HUP, ...) to the Tapster process alone.</summary>
+    public void SendSignal(string signal)
     {
         if (process.HasExited) return;
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)])
         {
             UseShellExecute = false,
         })!;
