@@ -117,13 +117,8 @@ internal static partial class ServerHost
         await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink, new SecretRedactor(secrets)),
             loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
 
-        // SIGHUP (kill -HUP, systemd's ExecReload) replaces the workers, as Gunicorn does; by default it
-        // would kill the process on the spot. Before the first boot it does nothing.
-        using var hangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, c =>
-        {
-            c.Cancel = true;
-            supervisor.Reload();
-        });
+        // Registered before the boot, so that none of them can kill Tapster while the app loads.
+        using var signals = new PoolSignals(supervisor, logger);
         var failure = await BootAsync(supervisor).ConfigureAwait(false);
         if (failure is not null)
         {

@@ -7,6 +7,7 @@ internal static partial class Signals
 {
     public const int SigKill = 9;
     public const int SigUsr1 = 10;
+    public const int SigUsr2 = 12;
     public const int SigTerm = 15;
 
     /// <summary>Sends <paramref name="signal"/>; false when the process is already gone.</summary>

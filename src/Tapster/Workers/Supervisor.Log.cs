@@ -58,6 +58,9 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 120, EventName = "worker.replaced", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) replaced by a newer one; it exits after its requests in flight")]
     private static partial void LogReplaced(ILogger logger, uint workerId, int pid);
 
+    [LoggerMessage(EventId = 108, EventName = "workers.resized", Level = LogLevel.Information, Message = "Worker count is now {Count}")]
+    private static partial void LogResized(ILogger logger, int count);
+
     [LoggerMessage(EventId = 118, EventName = "worker.protocol_violation", Level = LogLevel.Error, Message = "The {Peer} broke the worker protocol: {Reason}")]
     private static partial void LogProtocolViolation(ILogger logger, string peer, string reason);
 }

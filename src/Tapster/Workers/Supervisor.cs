@@ -55,6 +55,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
     private bool _stopping;
     private int _recentCrashes;
     private int _generation;
+    private int _workerTarget;
     private long _runtimeTouchedAt;
     private bool _runtimeMissingLogged;
     private long _spawnNotBefore;
@@ -72,6 +73,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         _time = time;
         _bridgeDirectory = Path.Combine(AppContext.BaseDirectory, "bridge");
         _appName = app.ToString();
+        _workerTarget = settings.Workers;
         RuntimeDirectory = Directory.CreateTempSubdirectory("tapster-").FullName;
         _dispatcher.WorkerDrained += worker => Post(new SupervisorEvent.Drained(worker));
     }
@@ -102,6 +104,9 @@ internal sealed partial class Supervisor : IAsyncDisposable
     /// zygote and run the code it loaded. New workers that cannot load the app leave the old ones serving.
     /// </summary>
     public void Reload() => Post(new SupervisorEvent.Reload());
+
+    /// <summary>One worker more (<paramref name="delta"/> 1, Gunicorn's SIGTTIN) or fewer (-1, SIGTTOU; never below one).</summary>
+    public void Resize(int delta) => Post(new SupervisorEvent.Resize(delta));
 
     /// <summary>Counts a served request and starts recycling the worker at its threshold.</summary>
     public void RequestFinished(WorkerProcess worker)
@@ -232,6 +237,9 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 LogRecycling(_logger, recycle.Worker.Id, recycle.Worker.Pid, recycle.Worker.RequestsServed);
                 Drain(recycle.Worker);
                 SpawnWorkers();
+                break;
+            case SupervisorEvent.Resize resize when _everReady && !_stopping:
+                OnResize(resize.Delta);
                 break;
             case SupervisorEvent.Reload when _everReady && !_stopping:
                 _generation++;
@@ -535,7 +543,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         // Only the current generation counts: during a reload the old workers serve until replaced.
         var live = _workers.Values.Count(w => w.Generation == _generation && (w.State is WorkerState.Starting or WorkerState.Ready));
         // No-preload boots one worker first, so an app that cannot import fails once, not N times.
-        var target = !_everReady && !_settings.Preload ? 1 : _settings.Workers;
+        var target = !_everReady && !_settings.Preload ? 1 : _workerTarget;
         Span<byte> fork = stackalloc byte[Frame.HeaderSize + 4];
         for (; live < target; live++)
         {
@@ -802,6 +810,30 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
         Retire(worker);
         Kill(worker);
+    }
+
+    private void OnResize(int delta)
+    {
+        var target = Math.Max(1, _workerTarget + delta);
+        if (target == _workerTarget)
+        {
+            return;
+        }
+
+        _workerTarget = target;
+        LogResized(_logger, target);
+        if (delta > 0)
+        {
+            SpawnWorkers();
+            return;
+        }
+
+        // The oldest serving worker goes, as in Gunicorn.
+        var oldest = _workers.Values.Where(w => w.Generation == _generation && w.State == WorkerState.Ready).MinBy(w => w.Id);
+        if (oldest is not null)
+        {
+            Drain(oldest);
+        }
     }
 
     /// <summary>A worker of a reload came up: one worker of an older generation leaves (one of them, if it is older itself).</summary>

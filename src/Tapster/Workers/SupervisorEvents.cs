@@ -35,6 +35,9 @@ internal abstract record SupervisorEvent
 
     public sealed record SpawnDue : SupervisorEvent;
 
+    /// <summary>SIGTTIN (+1) or SIGTTOU (-1): one worker more or fewer.</summary>
+    public sealed record Resize(int Delta) : SupervisorEvent;
+
     /// <summary>SIGHUP: replace every worker gracefully.</summary>
     public sealed record Reload : SupervisorEvent;
 

@@ -191,6 +191,25 @@ public class ConcurrencyTests
         }
     }
 
+    [Fact]
+    public async Task SIGTTIN_and_SIGTTOU_add_and_remove_a_worker_and_the_signals_gunicorn_users_send_never_kill_it()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1");
+        server.SendSignal("TTIN");
+        await server.WaitForEventAsync(_ => server.Events("worker.ready").Count >= 2, Http.Short);
+        server.SendSignal("TTOU");
+        await server.WaitForEventAsync(_ => server.Events("worker.retired").Count >= 1, Http.Short);
+
+        server.SendSignal("TTOU"); // would leave no worker: refused
+        server.SendSignal("USR1"); // Gunicorn's "reopen log files" (logrotate scripts send it)
+        server.SendSignal("USR2"); // Gunicorn's binary upgrade
+        await server.WaitForEventAsync(_ => server.Events("signal.ignored").Count >= 2, Http.Short);
+
+        Assert.Equal("ok", await server.Client.GetTextAsync("/"));
+        Assert.Single(server.Events("worker.retired"));
+        Assert.Equal([2, 1], server.Events("workers.resized").Select(e => e.GetProperty("Count").GetInt32()));
+    }
+
     static HashSet<int> ReadyPids(TapsterServer server) =>
         server.Events("worker.ready").Select(e => e.GetProperty("Pid").GetInt32()).ToHashSet();
 }
