@@ -1,15 +1,23 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 
 namespace Tapster.Telemetry;
 
 /// <summary>
 /// The one stream every log line goes through (access lines, Tapster's own events, the app's output):
 /// callers append whole lines under a short lock; a background task writes them to stdout in batches,
-/// so a request never waits on the terminal or the pipe.
+/// so a request never waits on the terminal or the pipe. When stdout stops taking lines (a stalled log
+/// collector, a paused terminal), at most <see cref="MaxPending"/> bytes wait; further lines are
+/// dropped and counted, and a <c>log.dropped</c> line says how many once stdout moves again. Blocking
+/// the callers instead would stall every request, and an unbounded queue would end in running out of memory.
 /// </summary>
 internal sealed class LogSink : IAsyncDisposable
 {
     private const int FlushThreshold = 64 * 1024;
+
+    /// <summary>Bytes of lines that may wait for stdout, about 30,000 access lines.</summary>
+    internal const int MaxPending = 8 * 1024 * 1024;
 
     /// <summary>How long a line may wait for company before it is written; nginx's buffered access log waits seconds.</summary>
     private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(5);
@@ -21,6 +29,7 @@ internal sealed class LogSink : IAsyncDisposable
     private ArrayBufferWriter<byte> _pending = new(FlushThreshold);
     private ArrayBufferWriter<byte> _writing = new(FlushThreshold);
     private bool _stopping;
+    private long _dropped;
 
     public LogSink(Stream output, bool isTerminal)
     {
@@ -41,6 +50,12 @@ internal sealed class LogSink : IAsyncDisposable
         bool wake;
         lock (_lock)
         {
+            if (_pending.WrittenCount + line.Length >= MaxPending)
+            {
+                _dropped++;
+                return; // the writer is awake already: it has lines pending
+            }
+
             wake = _pending.WrittenCount == 0;
             _pending.Write(line);
             _pending.Write("\n"u8);
@@ -76,10 +91,13 @@ internal sealed class LogSink : IAsyncDisposable
             }
 
             bool stopping;
+            long dropped;
             lock (_lock)
             {
                 (_pending, _writing) = (_writing, _pending);
                 stopping = _stopping;
+                dropped = _dropped;
+                _dropped = 0;
             }
 
             if (_writing.WrittenCount > 0)
@@ -97,10 +115,36 @@ internal sealed class LogSink : IAsyncDisposable
                 _writing.ResetWrittenCount();
             }
 
+            if (dropped > 0)
+            {
+                // Into the next batch: it is written once stdout has taken this one.
+                WriteDropNotice(dropped);
+                if (stopping)
+                {
+                    continue; // the signal WriteLine just gave brings the notice out before the end
+                }
+            }
+
             if (stopping)
             {
                 return;
             }
         }
+    }
+
+    private void WriteDropNotice(long dropped)
+    {
+        const string Message = "log lines dropped: standard output did not keep up";
+        if (IsTerminal)
+        {
+            WriteLine(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                $"{DateTime.Now:HH:mm:ss.fff} WARN  {dropped} {Message}")));
+            return;
+        }
+
+        var json = LineFormatter.BeginJson(out var buffer, "warn", "log.dropped");
+        json.WriteNumber("dropped"u8, dropped);
+        json.WriteString("message"u8, $"{dropped} {Message}");
+        LineFormatter.EndJson(json, this, buffer);
     }
 }
