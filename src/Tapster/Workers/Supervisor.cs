@@ -487,14 +487,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
         if (!_everReady)
         {
-            string tail;
-            lock (_zygoteStderrTail)
-            {
-                tail = string.Join('\n', _zygoteStderrTail);
-            }
-
-            _boot.TrySetResult(new BootFailure($"Python '{Python}' stopped before loading the app ({detail})", tail.Length > 0 ? tail : null, BootFailure.ImportExitCode));
-
+            FailBoot($"Python '{Python}' stopped before loading the app ({detail})");
             return;
         }
 
@@ -582,8 +575,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         if (!overdue.StackDumped)
         {
             LogLoadOverdue(_logger, _appName, _settings.BootTimeout.TotalSeconds, pid);
-            Signals.Send(pid, Signals.SigUsr1);
-            After(StackDumpGrace, overdue with { StackDumped = true });
+            DumpStackThen(pid, overdue with { StackDumped = true });
             return;
         }
 
@@ -594,7 +586,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
 
         KillZygote();
-        FailBoot($"the app '{_app}' did not finish loading within {BootTimeoutText}");
+        FailBoot($"the app '{_app}' did not finish loading within {BootTimeoutText}; {StackAbove}");
     }
 
     /// <summary>A worker that has not connected in the boot timeout (it hangs importing the app with --no-preload): as for the zygote.</summary>
@@ -604,19 +596,14 @@ internal sealed partial class Supervisor : IAsyncDisposable
         if (!overdue.StackDumped)
         {
             LogWorkerBootOverdue(_logger, worker.Id, worker.Pid, _settings.BootTimeout.TotalSeconds);
-            if (worker.Pid > 0)
-            {
-                Signals.Send(worker.Pid, Signals.SigUsr1);
-            }
-
-            After(StackDumpGrace, overdue with { StackDumped = true });
+            DumpStackThen(worker.Pid, overdue with { StackDumped = true }); // no pid yet: nothing to dump
             return;
         }
 
         if (!_everReady)
         {
             KillZygote();
-            FailBoot($"worker {worker.Id} did not finish loading the app '{_app}' within {BootTimeoutText}");
+            FailBoot($"worker {worker.Id} did not finish loading the app '{_app}' within {BootTimeoutText}; {StackAbove}");
             return;
         }
 
@@ -625,7 +612,9 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     private string BootTimeoutText => $"{_settings.BootTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}s (workers.boot_timeout)";
 
-    /// <summary>Ends the first boot with exit 3, showing the zygote's last stderr lines (the stack dump).</summary>
+    private const string StackAbove = "the Python stack above shows where it hung";
+
+    /// <summary>Ends the first boot with exit 3, showing the zygote's last stderr lines (a traceback, a stack dump).</summary>
     private void FailBoot(string summary)
     {
         string tail;
@@ -634,7 +623,17 @@ internal sealed partial class Supervisor : IAsyncDisposable
             tail = string.Join('\n', _zygoteStderrTail);
         }
 
-        _boot.TrySetResult(new BootFailure($"{summary}; the Python stack above shows where it hung", tail.Length > 0 ? tail : null, BootFailure.ImportExitCode));
+        _boot.TrySetResult(new BootFailure(summary, tail.Length > 0 ? tail : null, BootFailure.ImportExitCode));
+    }
+
+    /// <summary>
+    /// SIGUSR1 makes faulthandler in the bridge write every thread's stack to stderr, which is logged;
+    /// <paramref name="next"/> (the kill) comes once it has had <see cref="StackDumpGrace"/> to do so.
+    /// </summary>
+    private void DumpStackThen(int pid, SupervisorEvent next)
+    {
+        Signals.Send(pid, Signals.SigUsr1);
+        After(StackDumpGrace, next);
     }
 
     /// <summary>Posts <paramref name="message"/> to the loop after <paramref name="delay"/>.</summary>
@@ -790,13 +789,12 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
 
         LogRequestTimedOut(_logger, worker.Id, worker.Pid, after.TotalSeconds);
-        // faulthandler in the worker writes every thread's stack to its stderr, which we log. Its other
-        // connections stay open until the kill: closing them wakes its other threads, and a thread that
-        // exits while faulthandler walks the threads can cut the dump short (seen once in CI).
-        Signals.Send(worker.Pid, Signals.SigUsr1);
+        // The stack dump starts before any of its connections is touched, and the others stay open until
+        // the kill: closing them wakes its other threads, and a thread that exits while faulthandler
+        // walks the threads can cut the dump short (seen once in CI).
+        DumpStackThen(worker.Pid, new SupervisorEvent.KillNow(worker));
         Retire(worker);
         slot.Connection.Dispose(); // the stuck request is answered 504 now
-        After(StackDumpGrace, new SupervisorEvent.KillNow(worker));
         SpawnWorkers();
     }
 
@@ -829,7 +827,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
 
         // The oldest serving worker goes, as in Gunicorn.
-        var oldest = _workers.Values.Where(w => w.Generation == _generation && w.State == WorkerState.Ready).MinBy(w => w.Id);
+        var oldest = OldestServing(w => w.Generation == _generation);
         if (oldest is not null)
         {
             Drain(oldest);
@@ -841,13 +839,16 @@ internal sealed partial class Supervisor : IAsyncDisposable
     {
         var older = ready.Generation < _generation
             ? ready
-            : _workers.Values.Where(w => w.Generation < _generation && w.State == WorkerState.Ready).MinBy(w => w.Id);
+            : OldestServing(w => w.Generation < _generation);
         if (older is not null)
         {
             LogReplaced(_logger, older.Id, older.Pid);
             Drain(older);
         }
     }
+
+    private WorkerProcess? OldestServing(Func<WorkerProcess, bool> among) =>
+        _workers.Values.Where(w => w.State == WorkerState.Ready && among(w)).MinBy(w => w.Id);
 
     /// <summary>The worker gets no new requests and exits once its last one is done (<see cref="SupervisorEvent.Drained"/>).</summary>
     private void Drain(WorkerProcess worker)
