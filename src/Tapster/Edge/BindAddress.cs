@@ -1,11 +1,15 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace Tapster.Edge;
 
 /// <summary>A --bind value: <c>HOST:PORT</c>, <c>[IPv6]:PORT</c>, <c>:PORT</c> (all interfaces) or <c>localhost:PORT</c>.</summary>
 internal static class BindAddress
 {
+    private const int SolSocket = 1;
+    private const int SoReuseAddr = 2;
+
     public static bool TryParse(string text, out IPEndPoint? endPoint, out string? error)
     {
         endPoint = null;
@@ -33,4 +37,59 @@ internal static class BindAddress
         endPoint = new IPEndPoint(address, port);
         return true;
     }
+
+    /// <summary>
+    /// Tries to bind every address, as Kestrel will, and lets go of them again: a port another process
+    /// holds (or one listed twice, or one below 1024 without the right to it) is named before the
+    /// app loads and any worker starts, instead of after. Kestrel's own bind stays the authority; this
+    /// only moves the common failure to the front.
+    /// </summary>
+    public static string? ProbeAll(IEnumerable<(IPEndPoint EndPoint, string Text)> addresses)
+    {
+        var held = new List<Socket>();
+        try
+        {
+            foreach (var (endPoint, text) in addresses)
+            {
+                var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                held.Add(socket);
+                // As Kestrel's listener: connections of a previous run in TIME_WAIT do not block the port.
+                // SO_REUSEADDR alone, raw: .NET's ReuseAddress option adds SO_REUSEPORT on Linux, which
+                // would let the probe share a port Kestrel cannot.
+                socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+                if (endPoint.Address.Equals(IPAddress.IPv6Any))
+                {
+                    socket.DualMode = true;
+                }
+
+                try
+                {
+                    socket.Bind(endPoint);
+                    // Only a listening socket keeps a second SO_REUSEADDR bind of the same address out.
+                    socket.Listen(1);
+                }
+                catch (SocketException e)
+                {
+                    return $"cannot listen on {text}: {Describe(e.SocketErrorCode, e.Message)}";
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            foreach (var socket in held)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    private static string Describe(SocketError error, string message) => error switch
+    {
+        SocketError.AddressAlreadyInUse => "the address is already in use (another server on this port, or the same --bind given twice)",
+        SocketError.AccessDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+        SocketError.AddressNotAvailable => "no network interface on this machine has that address",
+        _ => message,
+    };
 }

@@ -92,6 +92,11 @@ internal static partial class ServerHost
             }
         }
 
+        if (BindAddress.ProbeAll(endPoints.Zip(settings.Bind).Concat(tlsEndPoints.Zip(settings.Tls.Listen))) is { } bindError)
+        {
+            return Fail(errors, bindError, BootFailure.SpecExitCode);
+        }
+
         var staticSites = StaticSite.OpenAll(settings, out var staticError);
         if (staticError is not null)
         {
@@ -107,6 +112,10 @@ internal static partial class ServerHost
             // With this category enabled at any level, ASP.NET Core starts an Activity (a W3C trace
             // id) and a log scope for every request. It logs nothing Tapster's access line lacks.
             logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+            // The host's errors are a failed start, which ServerHost reports in one line ("cannot
+            // listen: ..."), and a failed stop, which it rethrows: its own log of them (a whole stack
+            // trace) says nothing more.
+            logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
             logging.AddFilter<KestrelRejections>(KestrelRejections.Category, LogLevel.Debug);
         });
         // Kestrel says why it refused a request only at Debug: every rejection gets a line of its own.

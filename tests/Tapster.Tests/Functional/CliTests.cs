@@ -40,6 +40,27 @@ public class CliTests
     }
 
     [Fact]
+    public async Task A_port_another_process_holds_is_refused_in_one_line_before_the_app_loads()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var taken = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var (code, stdout, stderr, _) = await TapsterServer.StartExpectingExitAsync("probe:app", ["--workers", "1", "--bind", $"127.0.0.1:{taken}"]);
+        Assert.True(code == 2, $"exit {code}:\n{stderr}");
+        Assert.Equal($"tapster: error: cannot listen on 127.0.0.1:{taken}: the address is already in use (another server on this port, or the same --bind given twice)", stderr.Trim());
+        Assert.DoesNotContain("zygote", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_same_bind_given_twice_is_refused_with_exit_2()
+    {
+        var port = TapsterServer.FreePort();
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("probe:app", ["--workers", "1", "--bind", $"127.0.0.1:{port}", "--bind", $"127.0.0.1:{port}"]);
+        Assert.True(code == 2, $"exit {code}:\n{stderr}");
+        Assert.StartsWith($"tapster: error: cannot listen on 127.0.0.1:{port}: the address is already in use", stderr.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Chdir_loads_the_app_from_that_directory()
     {
         await using var server = await TapsterServer.StartAsync("wsgi:application", "--workers", "1", "--threads", "1", "--chdir", "dirapp");
