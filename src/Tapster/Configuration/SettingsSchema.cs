@@ -30,7 +30,7 @@ internal static class SettingsSchema
         new TypedSetting<string>
         {
             Key = "app", Flag = "APP", Parser = ValueParsers.Text,
-            Doc = "The WSGI app: module:callable, module:factory(), a .py file, or a directory holding wsgi.py or app.py.",
+            Doc = "The WSGI app: module:callable, module:factory(), a .py file, a directory holding wsgi.py or app.py, or a Django project root (manage.py).",
             DefaultDoc = "the current directory",
             Get = s => s.App, Set = (s, v) => s with { App = v },
         },

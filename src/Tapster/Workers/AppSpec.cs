@@ -33,7 +33,8 @@ internal sealed partial record AppSpec(string Directory, string Module, string C
                 }
             }
 
-            throw new AppSpecException($"directory '{asPath}' has no wsgi.py or app.py to serve");
+            return DjangoProject(asPath)
+                ?? throw new AppSpecException($"directory '{asPath}' has no wsgi.py or app.py to serve, and no Django manage.py naming a settings module with a wsgi.py beside it");
         }
 
         if (app.EndsWith(".py", StringComparison.Ordinal))
@@ -67,6 +68,45 @@ internal sealed partial record AppSpec(string Directory, string Module, string C
 
         return new AppSpec(baseDirectory, moduleName, callable);
     }
+
+    /// <summary>
+    /// A Django project root: manage.py names the settings module (<c>site.settings</c>, or
+    /// <c>config.settings.production</c>), and the WSGI entry point is the <c>wsgi.py</c> in the
+    /// nearest package above it, where <c>startproject</c> wrote it. So <c>tapster serve</c> in that
+    /// directory serves <c>site.wsgi:application</c>, the app <c>manage.py runserver</c> serves.
+    /// </summary>
+    private static AppSpec? DjangoProject(string directory)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(Path.Combine(directory, "manage.py"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        var match = DjangoSettingsPattern().Match(text);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var parts = match.Groups["module"].Value.Split('.');
+        for (var n = parts.Length - 1; n >= 1; n--)
+        {
+            if (File.Exists(Path.Combine([directory, .. parts[..n], "wsgi.py"])))
+            {
+                return new AppSpec(directory, string.Join('.', parts[..n]) + ".wsgi", "application");
+            }
+        }
+
+        return null;
+    }
+
+    [GeneratedRegex(@"[""']DJANGO_SETTINGS_MODULE[""']\s*,\s*[""'](?<module>[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+)[""']")]
+    private static partial Regex DjangoSettingsPattern();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")]
     private static partial Regex ModulePattern();

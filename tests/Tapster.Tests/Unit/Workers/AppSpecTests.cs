@@ -47,6 +47,32 @@ public sealed class AppSpecTests : IDisposable
     }
 
     [Theory]
+    [InlineData("site.settings", "site.wsgi")]
+    [InlineData("config.settings.production", "config.wsgi")]
+    [InlineData("config.settings.production", "config.settings.wsgi")]
+    public void Parse_DjangoProjectRoot_ServesTheWsgiPyNearestItsSettings(string settings, string expected)
+    {
+        File.WriteAllText(Path.Combine(_dir.FullName, "manage.py"), $"import os\nos.environ.setdefault(\n    'DJANGO_SETTINGS_MODULE', \"{settings}\")\n");
+        var package = Path.Combine([_dir.FullName, .. expected.Split('.')[..^1]]);
+        Directory.CreateDirectory(package);
+        File.WriteAllText(Path.Combine(package, "wsgi.py"), "");
+
+        var app = AppSpec.Parse(_dir.FullName, "/");
+
+        Assert.Equal((_dir.FullName, expected, "application"), (app.Directory, app.Module, app.Callable));
+    }
+
+    [Fact]
+    public void Parse_DjangoManagePyWithoutAWsgiPy_NamesTheProblem()
+    {
+        File.WriteAllText(Path.Combine(_dir.FullName, "manage.py"), "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n");
+
+        var error = Assert.Throws<AppSpecException>(() => AppSpec.Parse(_dir.FullName, "/"));
+
+        Assert.Contains("no Django manage.py naming a settings module with a wsgi.py beside it", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("my-app:app")]
     [InlineData("hello:app(1)")]
     [InlineData("hello:")]
