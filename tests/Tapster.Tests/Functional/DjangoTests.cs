@@ -10,20 +10,7 @@ namespace Tapster.Tests.Functional;
 [Collection(FunctionalGroup.Name)]
 public partial class DjangoTests(DjangoTests.DjangoServer shared) : IClassFixture<DjangoTests.DjangoServer>
 {
-    public sealed class DjangoServer : IAsyncLifetime
-    {
-        TapsterServer? server;
-
-        public TapsterServer Server => server ?? throw new InvalidOperationException("not started");
-
-        public async Task InitializeAsync() =>
-            server = await TapsterServer.StartAsync("djangosite", "--workers", "1", "--threads", "2");
-
-        public async Task DisposeAsync()
-        {
-            if (server is not null) await server.DisposeAsync();
-        }
-    }
+    public sealed class DjangoServer() : ServerFixture("djangosite", null, "--workers", "1", "--threads", "2");
 
     TapsterServer Server => shared.Server;
 

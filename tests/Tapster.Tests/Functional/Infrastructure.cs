@@ -14,24 +14,26 @@ public sealed class FunctionalGroup : ICollectionFixture<SharedProbeServer>
     public const string Name = "Functional";
 }
 
-/// <summary>
-/// One probe:app server (1 worker x 4 threads) shared by tests that neither break workers nor depend
-/// on what other requests did.
-/// </summary>
-public sealed class SharedProbeServer : IAsyncLifetime
+/// <summary>A server started once for a class or collection of tests and stopped after the last one.</summary>
+public abstract class ServerFixture(string app, IDictionary<string, string>? env, params string[] flags) : IAsyncLifetime
 {
     TapsterServer? server;
 
     public TapsterServer Server => server ?? throw new InvalidOperationException("not started");
 
-    public async Task InitializeAsync() =>
-        server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "4");
+    public async Task InitializeAsync() => server = await TapsterServer.StartAsync(app, env, flags);
 
     public async Task DisposeAsync()
     {
         if (server is not null) await server.DisposeAsync();
     }
 }
+
+/// <summary>
+/// One probe:app server (1 worker x 4 threads) shared by tests that neither break workers nor depend
+/// on what other requests did.
+/// </summary>
+public sealed class SharedProbeServer() : ServerFixture("probe:app", null, "--workers", "1", "--threads", "4");
 
 static class Http
 {

@@ -134,25 +134,13 @@ public class SmugglingTests(SmugglingTests.LoggingProbeServer shared) : IClassFi
     }
 
     /// <summary>The probe app, logging every request it gets to requests.log in its state directory.</summary>
-    public sealed class LoggingProbeServer : IAsyncLifetime
+    public sealed class LoggingProbeServer() : ServerFixture("probe:app", new Dictionary<string, string> { ["PROBE_REQUEST_LOG"] = "1" }, "--workers", "1")
     {
-        TapsterServer? server;
-
-        public TapsterServer Server => server ?? throw new InvalidOperationException("not started");
-
         /// <summary>"METHOD PATH BODY-BYTES" for every request the app got so far.</summary>
         public string[] AppRequests()
         {
             var log = Path.Combine(Server.StateDir, "requests.log");
             return File.Exists(log) ? File.ReadAllLines(log) : [];
-        }
-
-        public async Task InitializeAsync() =>
-            server = await TapsterServer.StartAsync("probe:app", new Dictionary<string, string> { ["PROBE_REQUEST_LOG"] = "1" }, "--workers", "1");
-
-        public async Task DisposeAsync()
-        {
-            if (server is not null) await server.DisposeAsync();
         }
     }
 }
