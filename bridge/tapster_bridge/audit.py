@@ -127,6 +127,69 @@ def flask_facts(app):
     return facts
 
 
+def django_settings():
+    """Django's settings when the app configured them on import (every Django wsgi.py does), else None."""
+    conf = sys.modules.get("django.conf")
+    if conf is None or not conf.settings.configured:
+        return None
+    return conf.settings
+
+
+def django_facts(settings):
+    facts = {
+        "debug": bool(settings.DEBUG),
+        "secret_key": secret_key_facts(getattr(settings, "SECRET_KEY", None)),
+        "session_cookie": {name: getattr(settings, f"SESSION_COOKIE_{name}", None) for name in COOKIE_KEYS},
+        "allowed_hosts": [str(host) for host in settings.ALLOWED_HOSTS if host],
+        "uploads": {},
+    }
+    from django.core.files.storage import FileSystemStorage, default_storage
+    # MEDIA_ROOT matters only where uploads land on this machine's disk: not with S3 and friends.
+    # (default_storage is lazy; isinstance sees the configured class through it.)
+    if settings.MEDIA_ROOT and isinstance(default_storage, FileSystemStorage):
+        facts["uploads"]["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    return facts
+
+
+def django_migration_facts(settings):
+    """Django's unapplied migrations for the default database; a SQLite file that does not exist yet has none
+    applied (and is not created)."""
+    database = settings.DATABASES.get("default") if settings.DATABASES else None
+    if not database or not database.get("ENGINE") or database["ENGINE"].endswith(".dummy"):
+        return {"state": "absent", "framework": "django"}
+    facts = {"state": "unchecked", "framework": "django"}
+    try:
+        import django
+        from django.apps import apps
+        from django.db import connections
+        from django.db.migrations.executor import MigrationExecutor
+        from django.db.migrations.loader import MigrationLoader
+
+        if not apps.ready:
+            django.setup()
+        graph = MigrationLoader(None, ignore_no_migrations=True).graph
+        leaves = graph.leaf_nodes()
+        if not leaves:
+            return {"state": "absent", "framework": "django"}
+        name = str(database.get("NAME") or "")
+        if database["ENGINE"].endswith("sqlite3") and name not in ("", ":memory:") and not os.path.exists(name):
+            pending = [node for leaf in leaves for node in graph.forwards_plan(leaf)]
+        else:
+            connection = connections["default"]
+            try:
+                executor = MigrationExecutor(connection)
+                pending = [(migration.app_label, migration.name)
+                           for migration, backwards in executor.migration_plan(leaves) if not backwards]
+            finally:
+                connection.close()
+        facts["pending"] = list(dict.fromkeys(f"{app}.{migration}" for app, migration in pending))
+    except Exception as e:
+        facts["reason"] = one_line(e)
+        return facts
+    facts["state"] = "checked"
+    return facts
+
+
 def find_flask_app(app):
     """The Flask object behind the WSGI callable, seeing through wrappers that keep it as .app or .wsgi_app."""
     seen = set()
@@ -138,13 +201,13 @@ def find_flask_app(app):
     return None
 
 
-def probe(app, path):
+def probe(app, path, host="localhost"):
     """GET path with a minimal environ; the status code, or the exception's one-line description."""
     environ = wsgi.base_environ(False, sys.stderr)
     environ.update({
         "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": "",
-        "SERVER_NAME": "localhost", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost", "wsgi.url_scheme": "http",
+        "SERVER_NAME": host, "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": host, "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(),
     })
     statuses = []
@@ -256,12 +319,25 @@ def collect(module, spec, app_dir):
     facts["dev_server_calls"] = dev_server.calls
     facts["environment"] = {name: os.environ.get(name) for name in ("FLASK_DEBUG", "FLASK_ENV")}
     flask_app = find_flask_app(app) if app is not None else None
+    settings = django_settings() if app is not None else None
     if flask_app is not None:
         facts["flask"] = flask_facts(flask_app)
+    if settings is not None:
+        facts["django"] = django_facts(settings)
     if app is not None:
-        facts["health"] = [probe(app, path) for path in HEALTH_PATHS]
-    facts["migrations"] = migration_facts(app_dir, flask_app)
+        host = probe_host(settings)
+        facts["health"] = [probe(app, path, host) for path in HEALTH_PATHS]
+    facts["migrations"] = django_migration_facts(settings) if settings is not None else migration_facts(app_dir, flask_app)
     return facts
+
+
+def probe_host(settings):
+    """A Host the app accepts: Django answers 400 to any name outside ALLOWED_HOSTS."""
+    if settings is not None and not settings.DEBUG:
+        for host in settings.ALLOWED_HOSTS:
+            if host and host != "*" and not host.startswith("."):
+                return host
+    return "localhost"
 
 
 def main():

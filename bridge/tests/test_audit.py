@@ -194,15 +194,72 @@ def test_a_plain_wsgi_app_has_no_flask_facts_but_is_probed(facts_of):
     assert {"path": "/ping", "status": 200} in facts["health"]
 
 
+def audit_in_subprocess(app_dir, module, spec="", **env):
+    """Runs the audit as `tapster check` does, in a fresh interpreter; -> the finished process."""
+    env = dict(os.environ, TAPSTER_BRIDGE=BRIDGE_DIR, TAPSTER_APP_DIR=str(app_dir), TAPSTER_APP_MODULE=module,
+               TAPSTER_APP_CALLABLE=spec, **env)
+    bootstrap = "import sys,os;sys.path.append(os.environ.pop('TAPSTER_BRIDGE'));from tapster_bridge.audit import main;main()"
+    return subprocess.run([sys.executable, "-c", bootstrap], cwd=app_dir, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
 def test_app_output_goes_to_stderr_and_stdout_holds_one_json_document(tmp_path):
     (tmp_path / "noisy.py").write_text("print('hello from import')\ndef app(e, s):\n    s('200 OK', [])\n    return [b'']\n")
-    env = dict(os.environ, TAPSTER_BRIDGE=BRIDGE_DIR, TAPSTER_APP_DIR=str(tmp_path), TAPSTER_APP_MODULE="noisy")
-    bootstrap = "import sys,os;sys.path.append(os.environ.pop('TAPSTER_BRIDGE'));from tapster_bridge.audit import main;main()"
-    done = subprocess.run([sys.executable, "-c", bootstrap], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = audit_in_subprocess(tmp_path, "noisy")
     assert done.returncode == 0, done.stderr
     assert "hello from import" in done.stderr
     assert json.loads(done.stdout)["load"] == {"ok": True}
+
+
+class TestDjango:
+    """testassets/check/django_site, in a fresh interpreter each time: Django's settings are process-wide."""
+
+    @pytest.fixture(autouse=True)
+    def site(self, tmp_path):
+        pytest.importorskip("django")
+        site = tmp_path / "site"
+        shutil.copytree(os.path.join(ASSETS, "django_site"), site)
+        return site
+
+    def facts(self, site, **env):
+        done = audit_in_subprocess(site, "site_config.wsgi", "application", **env)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    def test_settings_are_reported_without_the_secret_key_itself(self, site):
+        facts = self.facts(site, DJANGO_SECRET_KEY=STRONG_KEY)
+        django = facts["django"]
+        assert "flask" not in facts
+        assert django["debug"] is False
+        assert django["secret_key"]["placeholder"] is False
+        assert STRONG_KEY not in json.dumps(facts)
+        assert django["session_cookie"] == {"SECURE": True, "HTTPONLY": True, "SAMESITE": "Lax"}
+        assert django["allowed_hosts"] == ["example.com"]
+        assert django["uploads"] == {}
+
+    def test_startprojects_insecure_key_debug_and_a_wildcard_host_are_reported(self, site):
+        django = self.facts(site, DJANGO_DEBUG="1", DJANGO_ALLOWED_HOSTS="*,")["django"]
+        assert django["debug"] is True
+        assert django["secret_key"]["placeholder"] is True
+        assert django["allowed_hosts"] == ["*"]
+
+    def test_the_health_probe_uses_a_host_django_allows(self, site):
+        # With DEBUG off, Django answers 400 to a Host outside ALLOWED_HOSTS ("localhost" here).
+        assert {"path": "/health", "status": 200} in self.facts(site)["health"]
+
+    def test_a_media_root_on_the_local_disk_is_an_upload_folder(self, site):
+        assert self.facts(site, DJANGO_MEDIA_ROOT="/srv/media")["django"]["uploads"] == {"MEDIA_ROOT": "/srv/media"}
+
+    def test_a_database_that_does_not_exist_has_every_migration_pending_and_is_not_created(self, site):
+        assert self.facts(site)["migrations"] == {"state": "checked", "framework": "django",
+                                                  "pending": ["notes.0001_initial"]}
+        assert not (site / "db.sqlite3").exists()
+
+    def test_a_migrated_database_has_nothing_pending(self, site):
+        migrate = subprocess.run([sys.executable, "manage.py", "migrate"], cwd=site, capture_output=True, text=True,
+                                 timeout=60)
+        assert migrate.returncode == 0, migrate.stderr
+        assert self.facts(site)["migrations"]["pending"] == []
 
 
 class TestMigrations:

@@ -5,7 +5,8 @@ namespace Tapster.Audit;
 
 /// <summary>
 /// Grades the facts the bridge's <c>audit</c> module reported about the app: the import itself, the
-/// development server, debug mode, SECRET_KEY, cookies, a health route, uploads and migrations.
+/// development server, debug mode, SECRET_KEY, cookies, a health route, uploads and migrations, for Flask
+/// apps and Django projects (where ALLOWED_HOSTS joins them).
 /// </summary>
 internal static class AppChecks
 {
@@ -24,19 +25,27 @@ internal static class AppChecks
                 "fix the error above so the app imports; `tapster serve` would stop with the same error");
         yield return DevServer(facts);
         var flask = facts.TryGetProperty("flask", out var f) ? f : (JsonElement?)null;
-        var skipped = loaded ? "not a Flask app" : "the app did not load";
-        yield return Debug(facts, flask);
-        yield return flask is { } app ? SecretKey(app.GetProperty("secret_key")) : CheckResult.Skip("secret-key", "SECRET_KEY", skipped);
-        yield return flask is { } s ? Cookie("session-cookie", "Session cookie", "SESSION", s.GetProperty("session_cookie")) : CheckResult.Skip("session-cookie", "Session cookie", skipped);
+        var django = facts.TryGetProperty("django", out var d) ? d : (JsonElement?)null;
+        // SECRET_KEY, the session cookie and uploads mean the same in both frameworks, under the same names.
+        var framework = flask ?? django;
+        var skipped = loaded ? "not a Flask or Django app" : "the app did not load";
+        yield return Debug(facts, flask, django);
+        yield return framework is { } app ? SecretKey(app.GetProperty("secret_key")) : CheckResult.Skip("secret-key", "SECRET_KEY", skipped);
+        yield return framework is { } s ? Cookie("session-cookie", "Session cookie", "SESSION", s.GetProperty("session_cookie")) : CheckResult.Skip("session-cookie", "Session cookie", skipped);
         if (flask is { } login && login.TryGetProperty("remember_cookie", out var remember))
         {
             yield return Cookie("remember-cookie", "Remember-me cookie (Flask-Login)", "REMEMBER", remember);
         }
 
+        if (django is { } hosts)
+        {
+            yield return AllowedHosts(hosts);
+        }
+
         yield return loaded ? Health(facts.GetProperty("health")) : CheckResult.Skip("health-endpoint", "Health endpoint", skipped);
-        yield return flask is { } u ? Uploads(u.GetProperty("uploads")) : CheckResult.Skip("local-uploads", "Uploads", skipped);
+        yield return framework is { } u ? Uploads(u.GetProperty("uploads")) : CheckResult.Skip("local-uploads", "Uploads", skipped);
         yield return facts.TryGetProperty("migrations", out var migrations)
-            ? Migrations(migrations, Text(facts, "python"))
+            ? Text(migrations, "framework") == "django" ? DjangoMigrations(migrations, Text(facts, "python")) : Migrations(migrations, Text(facts, "python"))
             : CheckResult.Skip("migrations", "Database migrations", "the app could not be looked at");
     }
 
@@ -56,9 +65,15 @@ internal static class AppChecks
             "put the call under `if __name__ == \"__main__\":`");
     }
 
-    private static CheckResult Debug(JsonElement facts, JsonElement? flask)
+    private static CheckResult Debug(JsonElement facts, JsonElement? flask, JsonElement? django)
     {
         const string Id = "debug", Title = "Debug mode";
+        if (django is { } site && site.GetProperty("debug").GetBoolean())
+        {
+            return new CheckResult(Id, CheckStatus.Fail, Title, "DEBUG = True: Django's error pages show every visitor the traceback, the settings and the SQL",
+                "set DEBUG = False in the production settings (for example from an environment variable)");
+        }
+
         var reasons = new List<string>();
         if (flask is { } app && app.GetProperty("debug").GetBoolean())
         {
@@ -78,9 +93,24 @@ internal static class AppChecks
         }
 
         return reasons.Count == 0
-            ? CheckResult.Pass(Id, Title, flask is null ? "FLASK_DEBUG and FLASK_ENV are not set to debug" : "debug is off")
+            ? CheckResult.Pass(Id, Title, flask is null && django is null ? "FLASK_DEBUG and FLASK_ENV are not set to debug" : "debug is off")
             : new CheckResult(Id, CheckStatus.Fail, Title, $"debug is on ({string.Join(", ", reasons)}): errors propagate, templates reload, extensions relax their checks",
                 "remove DEBUG = True from the config and unset FLASK_DEBUG / FLASK_ENV in the production environment");
+    }
+
+    private static CheckResult AllowedHosts(JsonElement django)
+    {
+        const string Id = "allowed-hosts", Title = "ALLOWED_HOSTS";
+        const string Fix = "list the site's own names: ALLOWED_HOSTS = [\"example.com\", \"www.example.com\"]";
+        var hosts = Strings(django.GetProperty("allowed_hosts"));
+        if (hosts.Count == 0)
+        {
+            return new CheckResult(Id, CheckStatus.Fail, Title, "ALLOWED_HOSTS is empty: with DEBUG off, Django answers 400 Bad Request to every request", Fix);
+        }
+
+        return hosts.Contains("*")
+            ? new CheckResult(Id, CheckStatus.Warn, Title, "ALLOWED_HOSTS contains \"*\": any Host header is believed, so password-reset links and cached pages can point at an attacker's domain", Fix)
+            : CheckResult.Pass(Id, Title, $"only {string.Join(", ", hosts)}");
     }
 
     private static CheckResult SecretKey(JsonElement key)
@@ -187,6 +217,29 @@ internal static class AppChecks
         var at = current.Count == 0 ? "has no revision" : $"is at {string.Join(", ", current)}";
         return new CheckResult(Id, CheckStatus.Warn, Title, $"migrations are pending: the database {at}, {directory}/ is at {string.Join(", ", heads)}",
             "run `flask db upgrade` (Flask-Migrate) or `alembic upgrade head` before starting this version");
+    }
+
+    private static CheckResult DjangoMigrations(JsonElement migrations, string? python)
+    {
+        const string Id = "migrations", Title = "Database migrations";
+        switch (Text(migrations, "state"))
+        {
+            case "absent":
+                return CheckResult.Skip(Id, Title, "no database, or no app with migrations");
+            case "unchecked":
+                return new CheckResult(Id, CheckStatus.Warn, Title, $"could not compare the migrations with the database: {Text(migrations, "reason")}",
+                    $"make the database reachable from here, or run `python manage.py showmigrations` where it is (python {python})");
+        }
+
+        var pending = Strings(migrations.GetProperty("pending"));
+        if (pending.Count == 0)
+        {
+            return CheckResult.Pass(Id, Title, "every migration is applied");
+        }
+
+        var shown = string.Join(", ", pending.Take(5)) + (pending.Count > 5 ? $" and {(pending.Count - 5).ToString(CultureInfo.InvariantCulture)} more" : "");
+        return new CheckResult(Id, CheckStatus.Warn, Title, $"{pending.Count.ToString(CultureInfo.InvariantCulture)} migration{(pending.Count == 1 ? " is" : "s are")} not applied: {shown}",
+            "run `python manage.py migrate` before starting this version");
     }
 
     private static List<string> Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];

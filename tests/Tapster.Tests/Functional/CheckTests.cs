@@ -170,6 +170,38 @@ public sealed class CheckTests : IDisposable
     }
 
     [Fact]
+    public async Task A_migrated_Django_project_with_a_real_key_and_named_hosts_passes_its_checks()
+    {
+        var site = Copy("django_site");
+        var migrate = await RunAsync(TapsterServer.Python, Path.Combine(dir, site), null, ["manage.py", "migrate"]);
+        Assert.True(migrate.Code == 0, migrate.ToString());
+
+        var results = await CheckJsonAsync(new Dictionary<string, string> { ["DJANGO_SECRET_KEY"] = StrongKey }, 0, site);
+
+        foreach (var id in new[] { "app-import", "debug", "secret-key", "session-cookie", "allowed-hosts", "health-endpoint", "local-uploads", "migrations" })
+            Assert.True(Status(results, id) == "PASS", $"{id}: {results[id]}");
+    }
+
+    [Fact]
+    public async Task A_Django_project_fails_on_debug_and_startprojects_key_and_warns_on_a_wildcard_host_and_pending_migrations()
+    {
+        var env = new Dictionary<string, string> { ["DJANGO_DEBUG"] = "1", ["DJANGO_ALLOWED_HOSTS"] = "*", ["DJANGO_MEDIA_ROOT"] = "/srv/media" };
+
+        var results = await CheckJsonAsync(env, 1, Copy("django_site"));
+
+        Assert.Equal("FAIL", Status(results, "debug"));
+        Assert.Contains("DEBUG = True", Detail(results, "debug"), StringComparison.Ordinal);
+        Assert.Equal("FAIL", Status(results, "secret-key"));
+        Assert.DoesNotContain("django-insecure", results["secret-key"].ToString(), StringComparison.Ordinal);
+        Assert.Equal("WARN", Status(results, "allowed-hosts"));
+        Assert.Equal("WARN", Status(results, "local-uploads"));
+        Assert.Contains("MEDIA_ROOT = /srv/media", Detail(results, "local-uploads"), StringComparison.Ordinal);
+        Assert.Equal("WARN", Status(results, "migrations"));
+        Assert.Equal("1 migration is not applied: notes.0001_initial", Detail(results, "migrations"));
+        Assert.Equal("run `python manage.py migrate` before starting this version", results["migrations"].GetProperty("fix").GetString());
+    }
+
+    [Fact]
     public async Task An_app_that_fails_to_import_fails_with_the_exceptions_one_line_message()
     {
         var results = await CheckJsonAsync(null, 1, Copy("broken_app.py"));

@@ -47,6 +47,49 @@ public class AppChecksTests
     public void Evaluate_FlaskDebugFalseWord_Passes(string value) =>
         Assert.Equal(CheckStatus.Pass, Evaluate(environment: $$"""{"FLASK_DEBUG": "{{value}}", "FLASK_ENV": "production"}""")["debug"].Status);
 
+    /// <summary>The checks of a Django project whose settings are <paramref name="django"/> and migrations <paramref name="migrations"/>.</summary>
+    static Dictionary<string, CheckResult> EvaluateDjango(string hosts = """["example.com"]""", string debug = "false", string migrations = """{"state": "checked", "framework": "django", "pending": []}""")
+    {
+        var django = $$"""{"debug": {{debug}}, "secret_key": {"present": true, "type": "str", "length": 64, "placeholder": false, "distinct": 16}, "session_cookie": {"SECURE": true, "HTTPONLY": true, "SAMESITE": "Lax"}, "allowed_hosts": {{hosts}}, "uploads": {} }""";
+        var json = $$"""{"python": "/usr/bin/python3", "load": {"ok": true}, "dev_server_calls": [], "environment": {"FLASK_DEBUG": null, "FLASK_ENV": null}, "django": {{django}}, "health": [{"path": "/health", "status": 200}], "migrations": {{migrations}}}""";
+        return AppChecks.Evaluate(JsonDocument.Parse(json).RootElement).ToDictionary(r => r.Id);
+    }
+
+    [Fact]
+    public void Evaluate_WellConfiguredDjangoProject_PassesEveryCheck() =>
+        Assert.All(EvaluateDjango().Values, r => Assert.Equal(CheckStatus.Pass, r.Status));
+
+    [Theory]
+    [InlineData("[]", "Fail", "400 Bad Request to every request")]
+    [InlineData("""["example.com", "*"]""", "Warn", "any Host header is believed")]
+    public void Evaluate_DjangoAllowedHosts_EmptyFailsAndWildcardWarns(string hosts, string status, string detail)
+    {
+        var result = EvaluateDjango(hosts)["allowed-hosts"];
+        Assert.Equal(Enum.Parse<CheckStatus>(status), result.Status);
+        Assert.Contains(detail, result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_DjangoDebug_FailsNamingWhatVisitorsSee() =>
+        Assert.Contains("traceback, the settings and the SQL", EvaluateDjango(debug: "true")["debug"].Detail, StringComparison.Ordinal);
+
+    [Fact]
+    public void Evaluate_ManyPendingDjangoMigrations_NamesTheFirstFive()
+    {
+        var pending = string.Join(", ", Enumerable.Range(1, 7).Select(i => $"\"shop.000{i}\""));
+        var result = EvaluateDjango(migrations: $$"""{"state": "checked", "framework": "django", "pending": [{{pending}}]}""")["migrations"];
+        Assert.Equal(CheckStatus.Warn, result.Status);
+        Assert.Equal("7 migrations are not applied: shop.0001, shop.0002, shop.0003, shop.0004, shop.0005 and 2 more", result.Detail);
+    }
+
+    [Fact]
+    public void Evaluate_UnreachableDjangoDatabase_WarnsWithTheReason()
+    {
+        var result = EvaluateDjango(migrations: """{"state": "unchecked", "framework": "django", "reason": "OperationalError: could not connect"}""")["migrations"];
+        Assert.Equal(CheckStatus.Warn, result.Status);
+        Assert.Contains("could not connect", result.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Evaluate_DevServerCalled_FailsNamingFileAndLine()
     {
