@@ -22,6 +22,9 @@ EXIT_BOOT_ERROR = 3
 def connect(path, role, worker_id, slot, stdout_fd, stderr_fd, token):
     """Connect, send HELLO and wait for WELCOME; -> (socket, its FrameReader)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Blocking whatever the app did: socket.setdefaulttimeout() at import time would otherwise make
+    # every idle slot time out and the worker quit.
+    sock.settimeout(None)
     sock.connect(path)
     sock.sendall(encode_hello(role, worker_id, os.getpid(), slot, stdout_fd, stderr_fd, token))
     reader = FrameReader(sock)
@@ -36,11 +39,28 @@ def connect(path, role, worker_id, slot, stdout_fd, stderr_fd, token):
     return sock, reader
 
 
+def ignore_stop_signals():
+    """SIGTERM, SIGINT and SIGHUP reach the whole process group (Ctrl-C, a closed terminal, systemd's
+    KillMode=control-group): stopping is Tapster's call, which drains the queue first and then closes
+    our connections, and on SIGHUP Tapster replaces the workers itself. Applied again after the app
+    is imported, in case it installed handlers of its own."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def flush_standard_streams():
+    """Flush sys.stdout and sys.stderr, whatever the app made of them (None, closed, no flush())."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
 def _redirect_output():
     """Point fd 1 and 2 at fresh pipes so the C# side can tag this worker's output; -> read ends."""
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
-            stream.flush()
+    flush_standard_streams()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     os.dup2(out_w, 1)
@@ -99,6 +119,20 @@ class Worker:
         self.app = app
         self.control = None
         self.stopping = False
+        self.slots = []
+        self.pid = os.getpid()
+
+    def disown_in_child(self):
+        """After an os.fork() by the app, in the child: it must never speak for this worker.
+
+        Its copies of our connections are closed (the parent's stay open), so a child that returns
+        into the bridge fails its first send instead of answering, and reading, in the parent's place.
+        """
+        for sock in [self.control] + [s for slot in self.slots for s in (slot.sock, slot.responses)]:
+            try:
+                sock.close()
+            except OSError:
+                pass
 
     def stop_soon(self):
         """Slot-EOF path: EOF on the control read makes the main thread stop us.
@@ -131,7 +165,11 @@ class Worker:
         except ProtocolError as e:
             die(EXIT_PROTOCOL, f"tapster: worker {self.worker_id}: protocol error on a slot: {e}\n")
         except BaseException:
+            if os.getpid() != self.pid:
+                os._exit(0)
             die(1, f"tapster: worker {self.worker_id}: slot thread crashed\n{traceback.format_exc()}")
+        if os.getpid() != self.pid:
+            os._exit(0)  # a child the app forked came back into the bridge: its request is not its own
         self.stop_soon()  # a no-op when the worker is already stopping
 
     def run(self, load_error=None):
@@ -143,7 +181,9 @@ class Worker:
             self.control.sendall(encode_boot_error(*load_error.boot_error_strings()))
             os._exit(EXIT_BOOT_ERROR)
         faulthandler.register(signal.SIGUSR1, file=2, all_threads=True)
-        slots = [_Slot(self, i) for i in range(self.threads)]
+        ignore_stop_signals()
+        self.slots = slots = [_Slot(self, i) for i in range(self.threads)]
+        os.register_at_fork(after_in_child=self.disown_in_child)
         for slot in slots:
             slot.thread.start()
         try:
@@ -167,8 +207,7 @@ class Worker:
         for slot in slots:
             slot.thread.join()
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            flush_standard_streams()
         finally:
             os._exit(0)
 

@@ -14,8 +14,11 @@ from .protocol import (
 )
 
 _pack_header = HEADER.pack
-# CR, LF and NUL would let a header value smuggle a header or end the head early.
-_has_ctl = re.compile(r"[\r\n\0]").search
+# Control characters but HTAB (RFC 9110 5.5): CR, LF and NUL would let a header value smuggle a
+# header or end the head early, and the C# side refuses the others too.
+_has_ctl = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
+# The START frame's string table: a count and one length per string, 4 bytes each.
+_TABLE_OVERHEAD = 4
 
 
 class PeerGone(BaseException):
@@ -24,6 +27,31 @@ class PeerGone(BaseException):
     A BaseException so that an app's `except Exception:` around write() cannot swallow it:
     the request is over either way and the worker has to stop serving this slot.
     """
+
+
+class ErrorStream:
+    """wsgi.errors: the worker's stderr, which an app may write to and flush but not close.
+
+    The bridge logs the app's exceptions to the same stream; an app that closed sys.stderr's
+    object itself would otherwise turn every later exception into a dead worker.
+    """
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(text)
+
+    def writelines(self, lines):
+        self._stream.writelines(lines)
+
+    def flush(self):
+        self._stream.flush()
+
+    def close(self):
+        pass
 
 
 class FileWrapper:
@@ -70,8 +98,9 @@ def encode_head(status, headers):
     """Check start_response() arguments as PEP 3333 wants and encode them as a START frame."""
     if type(status) is not str:
         raise TypeError(f"status must be str, not {type(status).__name__}")
-    if len(status) < 4 or status[3] != " " or not status[:3].isdigit():
-        raise ValueError(f"status must look like '200 OK', got {status!r}")
+    if len(status) < 4 or status[3] != " " or not status[:3].isdigit() or status[0] in "01":
+        # 1xx is interim: WSGI cannot send the real response after it.
+        raise ValueError(f"status must look like '200 OK' (200-999), got {status!r}")
     if type(headers) is not list:
         raise TypeError(f"headers must be a list, not {type(headers).__name__}")
     # Latin-1 has one byte per character, so the str lengths are the byte lengths and the whole
@@ -90,6 +119,8 @@ def encode_head(status, headers):
     if _has_ctl(text):
         raise ValueError(f"CR, LF or NUL in status or headers: {status!r} {headers!r}")
     data = text.encode("latin-1")  # UnicodeEncodeError (a ValueError) for anything beyond latin-1
+    if len(data) + _TABLE_OVERHEAD * (len(strings) + 1) > MAX_PAYLOAD:
+        raise ValueError(f"status and headers take {len(data)} bytes, more than a response head may ({MAX_PAYLOAD})")
     return encode_start(strings, data)
 
 
@@ -106,7 +137,8 @@ def _content_length(headers):
                 length = int(value)
             except ValueError:
                 return -1  # the C# side refuses the header itself
-            return length if length >= 0 else -1
+            # Out of range: the C# side refuses the header itself.
+            return length if 0 <= length < 1 << 63 else -1
     return -1
 
 
@@ -121,10 +153,13 @@ class Response:
     """State of one response: start_response()/write() for the app, frame sending for the handler.
 
     START is encoded when start_response() is called (so bad arguments raise right there) and sent
-    with the first non-empty body chunk, or at the end, as PEP 3333 asks.
+    with the first non-empty body chunk, or at the end, as PEP 3333 asks. The last frames (END, and
+    with it the final chunk when that completes the Content-Length) wait in `tail` until the app's
+    close() has returned: END frees the slot for the next request, and the slot is not free while
+    the app still runs code for this one.
     """
 
-    __slots__ = ("sendall", "is_head", "head", "headers", "head_sent", "ended")
+    __slots__ = ("sendall", "is_head", "head", "headers", "head_sent", "ended", "tail", "done")
 
     def __init__(self, sendall, is_head):
         self.sendall = sendall
@@ -132,7 +167,9 @@ class Response:
         self.head = None
         self.headers = None
         self.head_sent = False
-        self.ended = False  # END went out early (Content-Length reached); nothing more may follow
+        self.ended = False  # the response is whole (Content-Length reached); nothing more may follow
+        self.tail = None
+        self.done = False
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -148,6 +185,9 @@ class Response:
         return self.write
 
     def write(self, data):
+        if self.done or self.tail is not None:
+            # Kept past its response (a thread, a closure): its bytes would land in the next one.
+            raise RuntimeError("write() called after the response was complete")
         if type(data) is not bytes:
             data = _as_bytes(data)
         if not data:
@@ -173,8 +213,15 @@ class Response:
         self.head_sent = True
         return self.head
 
-    def send_sequence(self, result):
-        """A list or tuple: the whole response goes out in one sendall."""
+    def finish(self):
+        """Send what waited for close(); write() is dead from now on."""
+        self.done = True
+        tail, self.tail = self.tail, None
+        if tail is not None:
+            self.send(tail)
+
+    def sequence(self, result):
+        """A list or tuple: the whole response goes out in one sendall, after close()."""
         parts = [] if self.head_sent else [None]
         if not self.is_head:
             append = parts.append
@@ -190,20 +237,24 @@ class Response:
         if not self.head_sent:
             parts[0] = self.take_head()
         parts.append(END_OK_FRAME)
-        self.send(b"".join(parts))
+        self.tail = b"".join(parts)
 
     def stream(self, result, cancel_requested):
         """Any other iterable: each chunk goes out as soon as the app yields it (streaming, SSE).
 
-        After each chunk, a CANCEL from the C# side (the client left) stops the iteration. When a
-        chunk completes the Content-Length the app declared (Flask's usual one-chunk iterator), END
-        rides in the same write: one syscall per response, and no poll."""
+        After each chunk, a CANCEL from the C# side (the client left) stops the iteration. The chunk
+        that completes the Content-Length the app declared (Flask's usual one-chunk iterator) waits
+        with END for close(): one syscall per response, and no poll. True when the app yielded more
+        than its Content-Length (dropped: the caller logs it)."""
         send = self.send
         remaining = _content_length(self.headers) if self.headers is not None else -1
         for chunk in result:
             if type(chunk) is not bytes:
                 chunk = _as_bytes(chunk)
             if not chunk:
+                if self.head_sent and cancel_requested():
+                    self.tail = END_CANCELLED_FRAME
+                    return False
                 continue
             if self.is_head:
                 break  # the headers are final now, and a HEAD response has no body
@@ -213,16 +264,14 @@ class Response:
             if remaining >= 0:
                 remaining -= len(chunk)
                 if remaining == 0:
-                    send(frames + END_OK_FRAME)
+                    self.tail = frames + END_OK_FRAME
                     self.ended = True
-                    # The response is whole and ended: more bytes would break the app's own
-                    # Content-Length, so they are dropped, and the caller logs it.
                     return any(result)
             send(frames)
             if cancel_requested():
-                send(END_CANCELLED_FRAME)
-                return
-        send(END_OK_FRAME if self.head_sent else self.take_head() + END_OK_FRAME)
+                self.tail = END_CANCELLED_FRAME
+                return False
+        self.tail = END_OK_FRAME if self.head_sent else self.take_head() + END_OK_FRAME
         return False
 
 
@@ -239,7 +288,7 @@ class Handler:
         poller.register(requests, select.POLLIN)
         self.poll = poller.poll
         self.errors = errors
-        self.base = base_environ(multithread, errors)
+        self.base = base_environ(multithread, ErrorStream(errors))
 
     def handle(self, payload):
         """Answer one REQUEST payload. Raises PeerGone or ProtocolError when the slot is unusable."""
@@ -250,11 +299,12 @@ class Handler:
             environ["wsgi.input"] = inp = open_input(kind, body)
         except OSError:
             self.fail(resp, environ)
-            return
-        try:
-            self.run_app(environ, resp)
-        finally:
-            inp.close()
+        else:
+            try:
+                self.run_app(environ, resp)
+            finally:
+                inp.close()
+        resp.finish()
 
     def run_app(self, environ, resp):
         try:
@@ -266,7 +316,7 @@ class Handler:
             if type(result) is FileWrapper and self.send_file(resp, result):
                 pass
             elif isinstance(result, (list, tuple)):
-                resp.send_sequence(result)
+                resp.sequence(result)
             elif resp.stream(result, self.cancel_requested):
                 self.errors.write(f"tapster: the app yielded more than its Content-Length in request "
                                   f"{environ.get('HTTP_X_REQUEST_ID', '-')}; the excess was dropped\n")
@@ -298,11 +348,14 @@ class Handler:
             offset = filelike.tell()
         except (AttributeError, OSError, ValueError):
             offset = 0
+        if type(offset) is not int or offset < 0:
+            return False  # a file object that cannot say where it is: iterate it
+        file_frame = encode_file(fd, offset, _content_length(resp.headers))
         head = resp.take_head()
         if resp.is_head:
-            resp.send(head + END_OK_FRAME)
+            resp.tail = head + END_OK_FRAME
             return True
-        resp.send(head + encode_file(fd, offset, _content_length(resp.headers)))
+        resp.send(head + file_frame)
         # Wait: the C# side opens /proc/<pid>/fd/<fd>, and close() may close the fd right after.
         # If it could not (ok = 0) it fails the request itself: END is all that is left either way.
         cancelled = False
@@ -314,7 +367,7 @@ class Handler:
             if ftype != CANCEL:
                 raise ProtocolError("bad_payload", f"expected FILE_OPENED, got {TYPE_NAMES[ftype]}")
             cancelled = True  # FILE_OPENED still comes
-        resp.send(END_CANCELLED_FRAME if cancelled else END_OK_FRAME)
+        resp.tail = END_CANCELLED_FRAME if cancelled else END_OK_FRAME
         return True
 
     def cancel_requested(self):
@@ -340,15 +393,19 @@ class Handler:
         """The app raised: log it; a 500 if nothing was sent yet, else END 1 (the client is aborted)."""
         self.log(environ, "unhandled exception")
         if resp.ended:
-            return  # the client already has the whole response; only the log learns of this
+            return  # the response is whole and waits in the tail; only the log learns of this
         if resp.head_sent:
-            resp.send(END_FAILED_FRAME)
+            resp.tail = END_FAILED_FRAME
         else:
             resp.head_sent = True
-            resp.send(ERROR_RESPONSE_HEAD if resp.is_head else ERROR_RESPONSE)
+            resp.tail = ERROR_RESPONSE_HEAD if resp.is_head else ERROR_RESPONSE
 
     def log(self, environ, what):
-        self.errors.write(
-            f"tapster: {what} in request {environ.get('HTTP_X_REQUEST_ID', '-')} "
-            f"{environ.get('REQUEST_METHOD', '-')} {environ.get('PATH_INFO', '')}\n{traceback.format_exc()}")
-        self.errors.flush()
+        text = (f"tapster: {what} in request {environ.get('HTTP_X_REQUEST_ID', '-')} "
+                f"{environ.get('REQUEST_METHOD', '-')} {environ.get('PATH_INFO', '')}\n{traceback.format_exc()}")
+        try:
+            self.errors.write(text)
+            self.errors.flush()
+        except (OSError, ValueError, AttributeError):
+            # The app replaced or closed sys.stderr: the fd still reaches the log.
+            os.write(2, text.encode("utf-8", "backslashreplace"))

@@ -96,8 +96,7 @@ class Zygote:
 
     def fork(self, worker_id, sel):
         # Unflushed output would otherwise be written twice, once by each process.
-        sys.stdout.flush()
-        sys.stderr.flush()
+        worker.flush_standard_streams()
         pid = os.fork()
         if pid == 0:
             try:
@@ -149,17 +148,8 @@ class Zygote:
                 pass
 
 
-def ignore_stop_signals():
-    """SIGTERM, SIGINT and SIGHUP reach the whole process group (Ctrl-C, a closed terminal, systemd's
-    KillMode=control-group): stopping is Tapster's call, which drains the queue first and then closes
-    our connections, and on SIGHUP Tapster replaces the workers itself."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-
-
 def main():
-    ignore_stop_signals()
+    worker.ignore_stop_signals()
     # An import that hangs (a database that never answers, a lock) is stopped after workers.boot_timeout;
     # SIGUSR1 first makes us print where it hangs. Forked workers inherit this until they re-register.
     faulthandler.register(signal.SIGUSR1, file=2, all_threads=True)
@@ -179,6 +169,7 @@ def main():
             sys.exit(worker.EXIT_BOOT_ERROR)
     if app is not None:
         warmup.warm_up(app)
+    worker.ignore_stop_signals()  # again: the app may have installed handlers of its own
     # Move everything imported so far out of the collector's reach: collections in the workers
     # would otherwise write to these objects' pages and un-share them.
     gc.collect()

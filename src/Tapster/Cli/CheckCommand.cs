@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Tapster.Audit;
 using Tapster.Configuration;
+using Tapster.Secrets;
 using Tapster.Workers;
 
 namespace Tapster.Cli;
@@ -31,18 +32,17 @@ internal static class CheckCommand
             }
 
             var settings = config.Settings;
-            AppTarget target;
+            IReadOnlyList<CheckResult> results;
             try
             {
-                target = AppTarget.Resolve(settings);
+                results = await Auditor.RunAsync(settings, AppTarget.Resolve(settings)).ConfigureAwait(false);
             }
-            catch (AppSpecException e)
+            catch (Exception e) when (e is AppSpecException or SecretsException)
             {
                 await Console.Error.WriteLineAsync($"tapster: error: {e.Message}").ConfigureAwait(false);
                 return ServeCommand.ConfigErrorExitCode;
             }
 
-            var results = await Auditor.RunAsync(settings, target).ConfigureAwait(false);
             var report = result.GetValue(json)
                 ? AuditReport.Json(results)
                 : AuditReport.Text(results, colour: !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null or "");

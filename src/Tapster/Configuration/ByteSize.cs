@@ -30,7 +30,8 @@ internal static class ByteSize
             }
         }
 
-        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || value * factor > long.MaxValue)
+        // Compared before multiplying: a long enough number would overflow even a decimal.
+        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || value > long.MaxValue / factor)
         {
             return false;
         }
@@ -42,6 +43,11 @@ internal static class ByteSize
     /// <summary>The shortest exact spelling: <c>100MiB</c>, <c>1500KB</c>, <c>1234</c>.</summary>
     public static string Format(long bytes)
     {
+        if (bytes == 0)
+        {
+            return "0";
+        }
+
         var (unit, factor) = Units.Where(u => bytes != 0 && bytes % u.Factor == 0).MaxBy(u => u.Factor);
         if (factor <= 1)
         {

@@ -1,3 +1,4 @@
+using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -37,15 +38,36 @@ internal sealed class ConfigFile
     /// <summary>The <c>[static]</c> entries (URL prefix, directory or options), in file order.</summary>
     public IReadOnlyList<KeyValuePair<string, FileValue>> Static => _static;
 
+    /// <summary>
+    /// Tomlyn's duplicate-key message quotes the first definition whole ("... with `DB_PASSWORD =
+    /// "hunter2"`"): the key is enough, and the value may be a secret.
+    /// </summary>
+    private static string WithoutValue(string message)
+    {
+        var quoted = message.IndexOf(" with `", StringComparison.Ordinal);
+        return quoted < 0 ? message : message[..quoted];
+    }
+
     /// <summary>Reads the file; malformed TOML is one error naming its line and column.</summary>
     public static ConfigFile Parse(string text, string name, string directory, List<ConfigError> errors)
     {
         var file = new ConfigFile(name, directory, errors);
-        var document = SyntaxParser.Parse(text, name, validate: true);
+        DocumentSyntax document;
+        try
+        {
+            document = SyntaxParser.Parse(text, name, validate: true);
+        }
+        catch (TomlException e)
+        {
+            // Tomlyn gives up on nesting past its depth limit by throwing, not with a diagnostic.
+            errors.Add(new ConfigError($"this is not valid TOML: {e.Message.Split('\n')[0].Split(". ")[0]}", new SourceLocation(name, 1, 1)));
+            return file;
+        }
+
         if (document.HasErrors)
         {
             var first = document.Diagnostics.First(d => d.Kind == DiagnosticMessageKind.Error);
-            errors.Add(new ConfigError($"this is not valid TOML: {first.Message}", SourceLocation.Of(name, first.Span)));
+            errors.Add(new ConfigError($"this is not valid TOML: {WithoutValue(first.Message)}", SourceLocation.Of(name, first.Span)));
             return file;
         }
 

@@ -41,7 +41,7 @@ internal static class DotEnv
             var name = line[..equals].TrimEnd();
             if (!IsName(name))
             {
-                errors.Add(new DotEnvError(lineNumber, $"'{name}' is not a variable name (letters, digits and _, not starting with a digit)"));
+                errors.Add(new DotEnvError(lineNumber, NameProblem(name)));
                 continue;
             }
 
@@ -69,6 +69,31 @@ internal static class DotEnv
 
         return (values, errors);
     }
+
+    /// <summary>
+    /// Why the text before '=' is not a name, quoting only its valid start: past that it may be a
+    /// secret written the wrong way ("SECRET_KEY: c2VjcmV0=").
+    /// </summary>
+    private static string NameProblem(string name)
+    {
+        const string Rule = "a name is letters, digits and _, not starting with a digit";
+        if (name.Length == 0)
+        {
+            return $"no variable name before '=' ({Rule})";
+        }
+
+        if (char.IsAsciiDigit(name[0]))
+        {
+            return $"the variable name starts with a digit ({Rule})";
+        }
+
+        var bad = name.AsSpan().IndexOfAnyExcept(NameChars);
+        var shown = name[bad] is > ' ' and < '\x7f' ? $"'{name[bad]}'" : $"U+{(int)name[bad]:X4}";
+        return $"'{name[..bad]}' is followed by {shown} where '=' belongs ({Rule})";
+    }
+
+    private static readonly System.Buffers.SearchValues<char> NameChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
 
     private static bool IsName(string text) =>
         text.Length > 0 && !char.IsAsciiDigit(text[0]) && text.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');

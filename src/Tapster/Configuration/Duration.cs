@@ -14,7 +14,9 @@ internal static class Duration
             : text.EndsWith('m') ? (text[..^1], 60.0)
             : text.EndsWith('h') ? (text[..^1], 3600.0)
             : (text, 1.0);
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || value < 0)
+        // double.TryParse takes "NaN" and "Infinity" whatever the style; TimeSpan cannot hold them.
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || value < 0
+            || !double.IsFinite(value * unit) || value * unit > TimeSpan.MaxValue.TotalSeconds / 2)
         {
             return false;
         }

@@ -74,14 +74,14 @@ internal static class SettingsSchema
             Key = "workers.count", Flag = "--workers", Alias = "-w", Parser = ValueParsers.WorkerCount,
             Doc = "Worker processes; \"auto\" = 2 x cores + 1.",
             DefaultDoc = "\"auto\"",
-            Check = AtLeast(1),
+            Check = Between(1, MaxWorkers),
             Get = s => s.Workers, Set = (s, v) => s with { Workers = v },
         },
         new TypedSetting<int>
         {
             Key = "workers.threads", Flag = "--threads", Parser = ValueParsers.WholeNumber,
             Doc = "Concurrent requests per worker (threads).",
-            Check = AtLeast(1),
+            Check = Between(1, MaxThreads),
             Get = s => s.Threads, Set = (s, v) => s with { Threads = v },
         },
         new TypedSetting<TimeSpan>
@@ -143,8 +143,16 @@ internal static class SettingsSchema
     /// <summary>The setting at a TOML key path, or null.</summary>
     public static Setting? Find(string key) => All.FirstOrDefault(s => s.Key == key);
 
-    private static Func<int, string?> AtLeast(int minimum) =>
-        value => value < minimum ? $"must be at least {minimum.ToString(CultureInfo.InvariantCulture)}, got {value.ToString(CultureInfo.InvariantCulture)}" : null;
+    /// <summary>
+    /// Bounds far above any sane pool that keep a typo (an extra zero or three) from exhausting file
+    /// descriptors and memory: each thread is two connections, each worker a process.
+    /// </summary>
+    private const int MaxWorkers = 1024, MaxThreads = 256;
+
+    private static Func<int, string?> Between(int minimum, int maximum) => value =>
+        value < minimum ? $"must be at least {minimum.ToString(CultureInfo.InvariantCulture)}, got {value.ToString(CultureInfo.InvariantCulture)}"
+        : value > maximum ? $"must be at most {maximum.ToString(CultureInfo.InvariantCulture)}, got {value.ToString(CultureInfo.InvariantCulture)}"
+        : null;
 
     private static string? CheckListen(IReadOnlyList<string> addresses)
     {

@@ -9,6 +9,12 @@ internal static class ValueParsers
     private const string DurationHint = "use seconds, or 500ms, 30s, 5m";
     private const string SizeHint = "use 512KB, 10MB, 100MiB, 1GiB";
 
+    /// <summary>
+    /// The longest wait any timer in Tapster (or under it: Kestrel, Task.Delay) can hold, 2^31 - 1 ms,
+    /// rounded down: a longer timeout would be accepted and then fail when it is armed.
+    /// </summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(24);
+
     public static ValueParser<int> WholeNumber { get; } = new()
     {
         TypeName = "whole number",
@@ -164,7 +170,9 @@ internal static class ValueParsers
     private static Parsed<int> ParseInt(string text) =>
         int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? Parsed<int>.Ok(value)
-            : Parsed<int>.Fail($"'{text}' is not a whole number");
+            : text.Trim() is { Length: > 0 } digits && digits.All(char.IsAsciiDigit)
+                ? Parsed<int>.Fail($"'{text}' is too large (at most {int.MaxValue.ToString(CultureInfo.InvariantCulture)})")
+                : Parsed<int>.Fail($"'{text}' is not a whole number");
 
     private static Parsed<TimeSpan> ParseDuration(string text)
     {
@@ -173,7 +181,9 @@ internal static class ValueParsers
             return Parsed<TimeSpan>.Fail($"'{text}' is not a duration ({DurationHint})");
         }
 
-        return duration > TimeSpan.Zero ? Parsed<TimeSpan>.Ok(duration) : Parsed<TimeSpan>.Fail($"'{text}' must be longer than zero ({DurationHint})");
+        return duration <= TimeSpan.Zero ? Parsed<TimeSpan>.Fail($"'{text}' must be longer than zero ({DurationHint})")
+            : duration > MaxDuration ? Parsed<TimeSpan>.Fail($"'{text}' is longer than {MaxDuration.TotalDays.ToString(CultureInfo.InvariantCulture)} days, the longest wait Tapster's timers can hold")
+            : Parsed<TimeSpan>.Ok(duration);
     }
 
     private static string FormatDuration(TimeSpan duration) =>

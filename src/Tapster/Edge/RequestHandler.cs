@@ -71,18 +71,31 @@ internal sealed partial class RequestHandler(
 
             workerPid = slot.Worker.Pid;
             using var exchange = new WorkerExchange(slot, context, headers, compression);
-            ExchangeOutcome outcome;
+            ExchangeOutcome outcome = ExchangeOutcome.ProtocolViolation;
+            var relayed = false;
             try
             {
                 var frame = slot.SendBuffer(RequestFrameWriter.MaxSize(context, requestId, settings.ScriptName, body));
                 var length = RequestFrameWriter.Write(frame, context, requestId, settings.ScriptName, body);
                 slot.Deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
                 outcome = await exchange.RunAsync(frame.AsMemory(0, length)).ConfigureAwait(false);
+                relayed = true;
             }
             finally
             {
+                if (outcome is ExchangeOutcome.ProtocolViolation or ExchangeOutcome.WorkerDied)
+                {
+                    // Out of the pool before its slot is free: frames of this response may still be on
+                    // their way, and a queued request given the slot would read them as its own.
+                    dispatcher.Remove(slot.Worker);
+                }
+
                 dispatcher.Release(slot);
                 supervisor.RequestFinished(slot.Worker);
+                if (!relayed)
+                {
+                    supervisor.ReportBroken(slot.Worker, "a response broke off mid-way; its slot is out of step");
+                }
             }
 
             bytes = exchange.BytesSent; // what the log shows if finishing the response throws
@@ -167,7 +180,9 @@ internal sealed partial class RequestHandler(
         ResponseCompressor? compressor)
     {
         var length = RandomAccess.GetLength(file.Handle);
-        var remaining = file.Count < 0 ? length - file.Offset : Math.Min(file.Count, length - file.Offset);
+        // An offset past the end (the app seeked there) is an empty body, not a negative one.
+        var available = Math.Max(0, length - file.Offset);
+        var remaining = file.Count < 0 ? available : Math.Min(file.Count, available);
         if (compressor is not null)
         {
             if (await FileRangeResponse.SendAsync(context, file.Handle, file.Offset, remaining, compressor).ConfigureAwait(false) == remaining)

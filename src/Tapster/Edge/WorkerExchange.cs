@@ -25,7 +25,13 @@ internal sealed class WorkerExchange : IDisposable
 {
     /// <summary>Hop-by-hop headers (RFC 9110 7.6.1) are the server's business; PEP 3333 forbids them to apps.</summary>
     private static readonly FrozenSet<string> HopByHop = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
-        ["Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade"]);
+        ["Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection", "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade"]);
+
+    /// <summary>
+    /// Control characters other than HTAB (RFC 9110 5.5): CR, LF and NUL could smuggle a header; the
+    /// rest Kestrel refuses with an exception in the middle of the response.
+    /// </summary>
+    private static readonly SearchValues<byte> ControlBytes = SearchValues.Create([.. Enumerable.Range(0, 32).Where(b => b != '\t').Select(b => (byte)b), (byte)0x7F]);
 
     private const string SetCookie = "Set-Cookie";
 
@@ -165,7 +171,7 @@ internal sealed class WorkerExchange : IDisposable
 
         while (table.TryRead(out var name) && table.TryRead(out var value))
         {
-            if (!HttpToken.IsValid(name) || value.IndexOfAny((byte)'\r', (byte)'\n', (byte)0) >= 0)
+            if (!HttpToken.IsValid(name) || value.IndexOfAny(ControlBytes) >= 0)
             {
                 AppError = $"invalid header '{Encoding.Latin1.GetString(name)}'";
                 return;
@@ -176,6 +182,12 @@ internal sealed class WorkerExchange : IDisposable
                 if (!Utf8Parser.TryParse(value, out long length, out var used) || used != value.Length || length < 0)
                 {
                     AppError = "invalid Content-Length from the app";
+                    return;
+                }
+
+                if (_declaredLength is { } earlier && earlier != length)
+                {
+                    AppError = $"two different Content-Length headers from the app ({earlier} and {length})";
                     return;
                 }
 
@@ -303,7 +315,8 @@ internal sealed class WorkerExchange : IDisposable
             return false;
         }
 
-        return code is >= 100 and <= 999 && status[4..].IndexOfAny((byte)'\r', (byte)'\n', (byte)0) < 0;
+        // A 1xx status is interim: WSGI has no way to follow it with the real response.
+        return code is >= 200 and <= 999 && status[4..].IndexOfAny(ControlBytes) < 0;
     }
 
     private static string NameOf(ReadOnlySpan<byte> name)

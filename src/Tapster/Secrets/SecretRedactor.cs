@@ -19,6 +19,7 @@ internal sealed class SecretRedactor
     public SecretRedactor(IReadOnlyDictionary<string, string> secrets)
     {
         _byLengthDescending = [.. secrets
+            .SelectMany(WithEachLine)
             .Where(s => s.Value.Length >= MinLength)
             .GroupBy(s => s.Value, StringComparer.Ordinal)
             .Select(g => (g.Key, $"[redacted {string.Join('|', g.Select(s => s.Key).Order(StringComparer.Ordinal))}]"))
@@ -29,6 +30,15 @@ internal sealed class SecretRedactor
     }
 
     public static SecretRedactor Empty { get; } = new(new Dictionary<string, string>());
+
+    /// <summary>
+    /// A multi-line value (a PEM key, a JSON credential) and each of its lines: app output is logged
+    /// line by line, so the whole value never appears in one log line.
+    /// </summary>
+    private static IEnumerable<KeyValuePair<string, string>> WithEachLine(KeyValuePair<string, string> secret) =>
+        secret.Value.Contains('\n', StringComparison.Ordinal)
+            ? [secret, .. secret.Value.Split('\n').Select(line => KeyValuePair.Create(secret.Key, line.Trim()))]
+            : [secret];
 
     public string Redact(string text)
     {

@@ -171,6 +171,13 @@ internal static class SecretStore
             throw new SecretsException(SecretsErrorKind.NotFound, $"secrets file {location.SecretsFile} does not exist: nothing to rotate");
         }
 
+        // A named new key file must be new: writing the key over the secrets file, the current key or
+        // any other file would lose what it held, and the secrets with it.
+        if (newKeyFile is not null && (File.Exists(newKeyFile) || Directory.Exists(newKeyFile)))
+        {
+            throw new SecretsException(SecretsErrorKind.Configuration, $"--new-key-file {Path.GetFullPath(newKeyFile)} already exists: name a file that does not, so nothing is overwritten");
+        }
+
         using var oldKey = RequireKey(location);
         var entries = Read(location, oldKey);
         using var newKey = MasterKey.Generate();

@@ -39,10 +39,17 @@ internal sealed class SecretsLocation
         environment ??= Environment.GetEnvironmentVariable;
         var file = NonEmpty(fileFlag) ?? NonEmpty(environment(SecretsFileVariable)) ?? Path.Combine(DefaultDirectory, "secrets.enc");
         var keyFile = NonEmpty(keyFileFlag) ?? NonEmpty(environment(KeyFileVariable));
+        var secretsPath = Path.GetFullPath(file, baseDirectory);
+        var keyPath = Path.GetFullPath(keyFile ?? Path.Combine(DefaultDirectory, "master.key"), baseDirectory);
+        if (secretsPath == keyPath)
+        {
+            throw new SecretsException(SecretsErrorKind.Configuration, $"the secrets file and the master key file are both {secretsPath}: writing either would destroy the other");
+        }
+
         return new SecretsLocation
         {
-            SecretsFile = Path.GetFullPath(file, baseDirectory),
-            KeyFile = Path.GetFullPath(keyFile ?? Path.Combine(DefaultDirectory, "master.key"), baseDirectory),
+            SecretsFile = secretsPath,
+            KeyFile = keyPath,
             KeyFileExplicit = keyFile is not null,
             EnvironmentKey = NonEmpty(environment(MasterKeyVariable)),
             CredentialsDirectory = NonEmpty(environment(CredentialsDirectoryVariable)),

@@ -55,7 +55,7 @@ internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
         try
         {
             using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
-            while (reader.ReadLine() is { } line)
+            foreach (var line in ReadLines(reader))
             {
                 Write(source, workerId, pid, streamName, line);
                 onLine?.Invoke(line);
@@ -65,5 +65,48 @@ internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
         {
             // The process died mid-line: what it wrote is logged, the rest is gone with it.
         }
+    }
+
+    /// <summary>
+    /// Lines ending in LF (a CR before it dropped), each at most one char longer than
+    /// <see cref="MaxLineChars"/>, so that <see cref="Write"/> marks the cut: output without a newline
+    /// (a progress bar, a 1 GB print) costs at most that much memory. A lone CR stays in its line.
+    /// </summary>
+    internal static IEnumerable<string> ReadLines(TextReader reader)
+    {
+        var buffer = new char[4096];
+        var line = new StringBuilder();
+        int read;
+        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            var start = 0;
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] == '\n')
+                {
+                    Keep(line, buffer, start, i - start);
+                    yield return TakeLine(line);
+                    start = i + 1;
+                }
+            }
+
+            Keep(line, buffer, start, read - start);
+        }
+
+        if (line.Length > 0)
+        {
+            yield return TakeLine(line);
+        }
+    }
+
+    private static void Keep(StringBuilder line, char[] chars, int start, int count) =>
+        line.Append(chars, start, Math.Min(count, Math.Max(0, MaxLineChars + 1 - line.Length)));
+
+    private static string TakeLine(StringBuilder line)
+    {
+        var length = line.Length > 0 && line[^1] == '\r' ? line.Length - 1 : line.Length;
+        var text = line.ToString(0, length);
+        line.Clear();
+        return text;
     }
 }

@@ -134,6 +134,23 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void Load_TomlNestedTooDeeply_IsOneErrorNotACrash()
+    {
+        using var config = new TempConfig("[env]\nX = " + new string('[', 70) + new string(']', 70) + "\n");
+        var error = Assert.Single(config.Load().Errors);
+        Assert.Contains("not valid TOML: The maximum depth of 64 has been exceeded", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_DuplicateKey_NamesTheKeyButNotItsValue()
+    {
+        using var config = new TempConfig("[env]\nDB_PASSWORD = \"hunter2-real\"\nDB_PASSWORD = \"hunter2-real\"\n");
+        var error = Assert.Single(config.Load().Errors).ToString();
+        Assert.Contains("env.DB_PASSWORD", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_MalformedToml_IsOneErrorWithLineAndColumn()
     {
         using var config = new TempConfig("[workers]\ncount = 3\nthreads = = 2\ntimeout = [\n");
@@ -146,6 +163,9 @@ public sealed class ConfigLoaderTests
     [InlineData("[workers]\ncount = \"many\"", "tapster.toml:2:9: workers.count must be a whole number or \"auto\", got a string (\"many\")")]
     [InlineData("[workers]\nthreads = \"4\"", "tapster.toml:2:11: workers.threads must be a whole number, got the string \"4\" (write it without quotes: 4)")]
     [InlineData("[workers]\nthreads = 0", "tapster.toml:2:11: workers.threads must be at least 1, got 0")]
+    [InlineData("[workers]\nthreads = 100000", "tapster.toml:2:11: workers.threads must be at most 256, got 100000")]
+    [InlineData("[workers]\ngraceful_timeout = \"1200h\"", "tapster.toml:2:20: workers.graceful_timeout '1200h' is longer than 24 days, the longest wait Tapster's timers can hold")]
+    [InlineData("[workers]\ntimeout = nan", "tapster.toml:2:11: workers.timeout 'NaN' is not a duration (use seconds, or 500ms, 30s, 5m)")]
     [InlineData("[workers]\nmax_requests = -1", "tapster.toml:2:16: workers.max_requests -1 is out of range (0 to 2147483647)")]
     [InlineData("[workers]\ntimeout = \"soon\"", "tapster.toml:2:11: workers.timeout 'soon' is not a duration (use seconds, or 500ms, 30s, 5m)")]
     [InlineData("[workers]\ntimeout = 0", "tapster.toml:2:11: workers.timeout '0' must be longer than zero (use seconds, or 500ms, 30s, 5m)")]

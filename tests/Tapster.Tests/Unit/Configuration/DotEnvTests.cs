@@ -43,11 +43,21 @@ public sealed class DotEnvTests
     public void Parse_RepeatedName_KeepsTheLastValue() => Assert.Equal("2", Values("A=1\nA=2")["A"]);
 
     [Fact]
+    public void Parse_ASecretWrittenWithAColon_IsNamedWithoutQuotingTheValue()
+    {
+        var (_, errors) = DotEnv.Parse("SECRET_KEY: c2VjcmV0LXZhbHVl=\n");
+
+        var error = Assert.Single(errors).ToString();
+        Assert.Contains("'SECRET_KEY' is followed by ':' where '=' belongs", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2VjcmV0", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_Mistakes_AreAllReportedWithLineNumbers()
     {
         var (values, errors) = DotEnv.Parse("GOOD=1\nnot an assignment\n1BAD=x\nQ=\"open\" trailing\nU='never closed\nMORE=1\n");
 
-        string[] expected = ["line 2: expected NAME=VALUE", "line 3: '1BAD' is not a variable name", "line 4: Q: unexpected text after the closing \"", "line 5: U: the ' quote is never closed"];
+        string[] expected = ["line 2: expected NAME=VALUE", "line 3: the variable name starts with a digit", "line 4: Q: unexpected text after the closing \"", "line 5: U: the ' quote is never closed"];
         Assert.Equal(expected.Length, errors.Count);
         foreach (var (want, got) in expected.Zip(errors))
         {

@@ -24,6 +24,10 @@ public sealed class ParsingTests
     [InlineData("-3")]
     [InlineData("3 days")]
     [InlineData("")]
+    [InlineData("NaN")]
+    [InlineData("Infinitys")]
+    [InlineData("999999999999999999999s")]
+    [InlineData("9223372036854775807")]
     public void Duration_TryParse_RejectsNonsense(string text) => Assert.False(Duration.TryParse(text, out _));
 
     [Theory]
@@ -68,12 +72,15 @@ public sealed class ParsingTests
     [InlineData("ten")]
     [InlineData("-1MB")]
     [InlineData("5 parsecs")]
+    [InlineData("99999999999999999999999TiB")]
+    [InlineData("79228162514264337593543950335")]
     public void ByteSize_TryParse_RejectsNonsense(string text) => Assert.False(ByteSize.TryParse(text, 1, out _));
 
     [Theory]
     [InlineData(104_857_600, "100MiB")]
     [InlineData(10_000_000, "10MB")]
     [InlineData(1234, "1234")]
+    [InlineData(0, "0")]
     public void ByteSize_Format_PicksTheLargestExactUnit(long bytes, string text) => Assert.Equal(text, ByteSize.Format(bytes));
 
     [Theory]

@@ -18,6 +18,15 @@ public sealed class SecretRedactorTests
         Assert.Equal("login with [redacted DB_PASSWORD] failed", Redactor.Redact("login with hunter22 failed"));
 
     [Fact]
+    public void Redact_EachLineOfAMultiLineSecret_IsMaskedOnItsOwn()
+    {
+        var redactor = new SecretRedactor(new Dictionary<string, string> { ["PEM_KEY"] = "-----BEGIN KEY-----\r\nMIIEvQIBADAN\nBgkqhkiG9w0B\n-----END KEY-----" });
+
+        Assert.Equal("[redacted PEM_KEY]", redactor.Redact("MIIEvQIBADAN"));
+        Assert.Equal("key line: [redacted PEM_KEY]", redactor.Redact("key line: BgkqhkiG9w0B"));
+    }
+
+    [Fact]
     public void Redact_EveryOccurrence_IsMasked() =>
         Assert.Equal("[redacted DB_PASSWORD][redacted DB_PASSWORD] and [redacted DB_PASSWORD]", Redactor.Redact("hunter22hunter22 and hunter22"));
 

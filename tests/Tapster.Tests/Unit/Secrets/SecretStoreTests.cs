@@ -248,6 +248,32 @@ public sealed class SecretStoreTests : IDisposable
         Assert.Equal(SecretsErrorKind.WrongKey, e.Kind);
     }
 
+    [Theory]
+    [InlineData(".tapster", "secrets.enc")]
+    [InlineData(".tapster", "master.key")]
+    [InlineData("notes.txt")]
+    public void RotateKey_ToAFileThatExists_IsRefusedAndChangesNothing(params string[] target)
+    {
+        using var key = CreateProject(("A", "1"));
+        File.WriteAllText(Dir("notes.txt"), "my notes");
+        var before = Directory.GetFiles(_dir.FullName, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+
+        var e = Assert.Throws<SecretsException>(() => SecretStore.RotateKey(Location(), Dir(target)));
+
+        Assert.Equal(SecretsErrorKind.Configuration, e.Kind);
+        Assert.Contains("already exists", e.Message, StringComparison.Ordinal);
+        Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
+        Assert.Equal("1", SecretStore.Load(Location())["A"]);
+    }
+
+    [Fact]
+    public void Resolve_SecretsFileAndKeyFileAtOnePath_IsRefused()
+    {
+        var e = Assert.Throws<SecretsException>(() => SecretsLocation.Resolve(_dir.FullName, fileFlag: ".tapster/master.key", environment: _ => null));
+
+        Assert.Contains("writing either would destroy the other", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void RotateKey_EnvironmentKey_LeavesTheNewKeyBesideTheKeyFileForTheOperator()
     {
