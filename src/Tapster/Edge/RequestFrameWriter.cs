@@ -75,7 +75,11 @@ internal static class RequestFrameWriter
                 continue;
             }
 
+            // The body reaches the app whole, with CONTENT_LENGTH: a Transfer-Encoding it was sent with
+            // is framing Tapster removed, and Werkzeug, seeing "chunked" without wsgi.input_terminated,
+            // reads such a body as empty.
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
                 || name.Equals("X-Request-ID", StringComparison.OrdinalIgnoreCase))
             {
                 continue;

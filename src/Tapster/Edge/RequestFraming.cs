@@ -21,6 +21,12 @@ internal static class RequestFraming
             return null;
         }
 
+        // RFC 9113 8.2.2: HTTP/2 has no transfer codings; a request carrying one is malformed.
+        if (HttpProtocol.IsHttp2(request.Protocol) || HttpProtocol.IsHttp3(request.Protocol))
+        {
+            return (StatusCodes.Status400BadRequest, "Bad Request: Transfer-Encoding in an HTTP/2 request\n");
+        }
+
         // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
         if (HttpProtocol.IsHttp10(request.Protocol))
         {
@@ -42,7 +48,13 @@ internal static class RequestFraming
             var text = value.AsSpan();
             foreach (var range in text.Split(','))
             {
-                if (text[range].Trim().Equals("chunked", StringComparison.OrdinalIgnoreCase))
+                var coding = text[range].Trim(" \t");
+                if (coding.IsEmpty)
+                {
+                    continue; // RFC 9110 5.6.1: empty list elements do not count
+                }
+
+                if (coding.Equals("chunked", StringComparison.OrdinalIgnoreCase))
                 {
                     chunked++;
                 }

@@ -48,6 +48,7 @@ internal sealed partial class RequestHandler(
                     StatusCodes.Status413PayloadTooLarge => await RespondAsync(context, read.RefusedWith, "Request body too large\n").ConfigureAwait(false),
                     StatusCodes.Status408RequestTimeout => await RejectAsync(context, read.RefusedWith, "Request Timeout: the body came too slowly\n").ConfigureAwait(false),
                     StatusCodes.Status500InternalServerError => await RejectAsync(context, read.RefusedWith, "Internal Server Error: the request body could not be stored\n").ConfigureAwait(false),
+                    StatusCodes.Status431RequestHeaderFieldsTooLarge => await RejectAsync(context, read.RefusedWith, "Request Header Fields Too Large: the chunked body's trailers are too large\n").ConfigureAwait(false),
                     _ => await RejectAsync(context, read.RefusedWith, "Bad Request: malformed request body\n").ConfigureAwait(false),
                 };
                 return;
@@ -128,6 +129,11 @@ internal sealed partial class RequestHandler(
         catch (BadHttpRequestException e) when (!context.RequestAborted.IsCancellationRequested)
         {
             return (null, e.StatusCode);
+        }
+        catch (InvalidOperationException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel's verdict on a NUL in a chunked trailer: the body is malformed, not the server.
+            return (null, StatusCodes.Status400BadRequest);
         }
         catch (SpoolException e)
         {

@@ -45,11 +45,14 @@ public class BodyTests(SharedProbeServer shared)
         Assert.Equal(Http.Sha256Hex(data), json.Str("sha256"));
     }
 
-    [Fact]
-    public async Task A_chunked_upload_reaches_the_app_intact()
+    [Theory]
+    [InlineData("/echo")]
+    [InlineData("/echo?via=flask")] // Werkzeug reads a body it believes chunked as empty
+    [InlineData("/echo?via=flask&small=1")]
+    public async Task A_chunked_upload_reaches_the_app_intact(string path)
     {
-        var data = RandomBytes(3 * 1024 * 1024 + 17, 3);
-        using var req = new HttpRequestMessage(HttpMethod.Post, "/echo") { Content = ChunkedContent.Of(data) };
+        var data = RandomBytes(path.Contains("small", StringComparison.Ordinal) ? 1000 : 3 * 1024 * 1024 + 17, 3);
+        using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = ChunkedContent.Of(data) };
         req.Headers.TransferEncodingChunked = true;
         using var r = await Server.Client.SendAsync(req);
         var json = await JsonOf(r);

@@ -44,6 +44,8 @@ public class SmugglingTests(SmugglingTests.LoggingProbeServer shared) : IClassFi
         ["header lines ended by bare LF"] = ("GET / HTTP/1.1\nHost: x\n\n", 400, null),
         ["a bare CR inside a header"] = ("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\rX-B: 2\r\n\r\n", 400, null),
         ["a NUL inside a header"] = ("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n", 400, null),
+        ["a Content-Length wrapped in vertical tab and form feed"] = ($"{Post}Content-Length: \v5\f\r\n\r\nhello", 400, null),
+        ["a NUL in a chunked trailer"] = ($"{Post}{Chunked}\r\n5\r\nhello\r\n0\r\nX-T: 1\u00002\r\n\r\n", 400, "Bad Request: malformed request body"),
         ["an absolute-form target with another Host"] = ("GET http://other.example/ HTTP/1.1\r\nHost: x\r\n\r\n", 400, null),
         ["two Host headers"] = ("GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400, null),
         ["no Host header"] = ("GET / HTTP/1.1\r\n\r\n", 400, null),
@@ -58,6 +60,8 @@ public class SmugglingTests(SmugglingTests.LoggingProbeServer shared) : IClassFi
         ["a 20 KB chunk extension"] = $"{Post}{Chunked}\r\n5;{new string('a', 20_000)}\r\nhello\r\n0\r\n\r\n",
         ["a trailer field"] = $"{Post}{Chunked}\r\n5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n",
         ["a Content-Length with a plus sign"] = $"{Post}Content-Length: +5\r\n\r\nhello",
+        ["a Content-Length of 21 digits"] = $"{Post}Content-Length: {new string('0', 20)}5\r\n\r\nhello",
+        ["TE chunked with an empty list element"] = $"{Post}Transfer-Encoding: chunked, \r\n\r\n5\r\nhello\r\n0\r\n\r\n",
     };
 
     public static TheoryData<string> RefusedNames => [.. Refused.Keys];

@@ -9,6 +9,8 @@ public sealed class RequestFramingTests
     [InlineData("chunked")]
     [InlineData("CHUNKED")]
     [InlineData(" chunked ")]
+    [InlineData("chunked,")]
+    [InlineData(", chunked")]
     public void Refusal_ChunkedAlone_IsNone(string transferEncoding) => Assert.Null(RequestFraming.Refusal(Request(transferEncoding).Request));
 
     [Fact]
@@ -30,6 +32,16 @@ public sealed class RequestFramingTests
     {
         var context = Request("chunked");
         context.Request.Headers["X-Content-Length"] = "5";
+        Assert.Equal(400, RequestFraming.Refusal(context.Request)?.Status);
+    }
+
+    [Theory]
+    [InlineData("HTTP/2")]
+    [InlineData("HTTP/3")]
+    public void Refusal_AnyTransferEncodingInHttp2OrLater_IsBadRequest(string protocol)
+    {
+        var context = Request("chunked");
+        context.Request.Protocol = protocol;
         Assert.Equal(400, RequestFraming.Refusal(context.Request)?.Status);
     }
 
