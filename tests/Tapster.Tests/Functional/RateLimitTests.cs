@@ -45,6 +45,22 @@ public sealed class RateLimitTests : IDisposable
     }
 
     [Fact]
+    public async Task An_encoded_or_doubled_slash_does_not_slip_past_a_rule()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--rate-limit", "/environ=1/m");
+        var statuses = new List<int>();
+        foreach (var path in new[] { "/environ", "//environ", "/%2Fenviron" })
+        {
+            using var raw = await RawHttp.ConnectAsync(server.Port);
+            await raw.SendAsync($"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            Assert.True(await raw.ReadUntilClosedAsync(Http.Short), raw.Text);
+            statuses.Add(int.Parse(raw.Text.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.Equal([200, 429, 429], statuses);
+    }
+
+    [Fact]
     public async Task Keyed_by_a_header_each_API_key_has_its_own_bucket()
     {
         var config = Path.Combine(dir, "tapster.toml");

@@ -1,8 +1,12 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Tapster.Edge.Limits;
@@ -28,7 +32,7 @@ internal sealed partial class RateLimits : IAsyncDisposable
 
     public RequestDelegate Wrap(RequestDelegate next) => _rules.Length == 0 ? next : context =>
     {
-        if (Match(context.Request.Path.Value ?? "/") is not { } match)
+        if (Match(context.Request.Path.Value ?? "/", AppPath(context)) is not { } match)
         {
             return next(context);
         }
@@ -53,7 +57,10 @@ internal sealed partial class RateLimits : IAsyncDisposable
     {
         if (rule.Header is not null && context.Request.Headers[rule.Header] is { Count: > 0 } value)
         {
-            return "key " + value.ToString();
+            // The client writes this key: a long one is kept as its hash, so that a flood of 30 KB keys
+            // costs a bucket each, not 30 KB each.
+            var key = value.ToString();
+            return key.Length <= MaxKeyLength ? "key " + key : "key#" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
         }
 
         return "ip " + AddressKey(context.Connection.RemoteIpAddress);
@@ -82,11 +89,32 @@ internal sealed partial class RateLimits : IAsyncDisposable
         return new IPAddress(bytes).ToString() + "/64";
     }
 
-    private (RateLimitRule Rule, PartitionedRateLimiter<string> Buckets)? Match(string path)
+    /// <summary>Longest header key kept as it is; longer ones are hashed (44 characters).</summary>
+    private const int MaxKeyLength = 64;
+
+    /// <summary>
+    /// The path as the app will see it in PATH_INFO: the raw target percent-decoded, with runs of
+    /// slashes merged as routers merge them. Kestrel's own path keeps %2F encoded and drops dot
+    /// segments, so "/%2Fhealth" or "/api/limited/../x/..%2flimited" would slip past a rule on it.
+    /// </summary>
+    internal static string AppPath(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        RequestFrameWriter.SplitTarget(raw, out var path, out _);
+        Span<byte> bytes = path.Length <= 1024 ? stackalloc byte[path.Length] : new byte[path.Length];
+        var decoded = Encoding.Latin1.GetString(bytes[..RequestFrameWriter.PercentDecode(path, bytes)]);
+        return MultipleSlashes().Replace(decoded, "/");
+    }
+
+    [GeneratedRegex("/{2,}")]
+    private static partial Regex MultipleSlashes();
+
+    /// <summary>The longest rule covering either path: Kestrel's, or the one the app will route on.</summary>
+    private (RateLimitRule Rule, PartitionedRateLimiter<string> Buckets)? Match(string path, string appPath)
     {
         foreach (var rule in _rules)
         {
-            if (StartsWithPrefix(path, rule.Rule.Prefix))
+            if (StartsWithPrefix(path, rule.Rule.Prefix) || StartsWithPrefix(appPath, rule.Rule.Prefix))
             {
                 return rule;
             }

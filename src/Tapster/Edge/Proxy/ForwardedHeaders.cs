@@ -6,8 +6,11 @@ using Microsoft.Extensions.Primitives;
 namespace Tapster.Edge.Proxy;
 
 /// <summary>
-/// Behind a load balancer: <c>Forwarded</c> (RFC 7239) or else <c>X-Forwarded-For/-Proto/-Host</c> are
-/// believed only when the connection comes from a trusted proxy. Then the hops are walked from the
+/// Behind a load balancer: <c>X-Forwarded-For/-Proto/-Host</c>, or <c>Forwarded</c> (RFC 7239) when
+/// there is no X-Forwarded-For, are believed only when the connection comes from a trusted proxy. The
+/// X- headers come first because nearly every proxy sets them (nginx, HAProxy, AWS ALB, Envoy), and
+/// most of those pass a client's own <c>Forwarded</c> header through untouched: preferring it let any
+/// client name its own address, host and scheme. The header not used is removed. Then the hops are walked from the
 /// right, as long as each one was itself added by a trusted proxy, and the first untrusted address is
 /// the client: REMOTE_ADDR, wsgi.url_scheme and HTTP_HOST then describe it. From anyone else those
 /// headers (and X-Real-IP) are removed, so no app or library can be fooled by them.
@@ -37,9 +40,17 @@ internal sealed class ForwardedHeaders(TrustedProxies trusted)
             return;
         }
 
-        var hops = headers.TryGetValue("Forwarded", out var forwarded)
-            ? ParseForwarded(forwarded)
-            : ParseXForwarded(headers["X-Forwarded-For"], headers["X-Forwarded-Proto"], headers["X-Forwarded-Host"]);
+        List<ForwardedHop> hops;
+        if (headers.ContainsKey("X-Forwarded-For") || !headers.TryGetValue("Forwarded", out var forwarded))
+        {
+            hops = ParseXForwarded(headers["X-Forwarded-For"], headers["X-Forwarded-Proto"], headers["X-Forwarded-Host"]);
+            headers.Remove("Forwarded");
+        }
+        else
+        {
+            hops = ParseForwarded(forwarded);
+        }
+
         if (Resolve(hops, trusted) is not { } client)
         {
             return;

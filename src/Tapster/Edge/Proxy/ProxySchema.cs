@@ -22,7 +22,7 @@ internal static class ProxySchema
         new TypedSetting<IReadOnlyList<IPNetwork>>
         {
             Key = "proxy.trusted", Flag = "--forwarded-allow-ips", Placeholder = "CIDR", Parser = Networks,
-            Doc = "Load balancers and proxies whose word about the client is believed: addresses or CIDR networks (\"10.0.0.0/8\", \"192.168.1.7\", \"2001:db8::/32\"; \"*\" for all, only where nothing else can reach Tapster). From them, Forwarded (RFC 7239) or else X-Forwarded-For/-Proto/-Host set REMOTE_ADDR, wsgi.url_scheme and HTTP_HOST; from anyone else these headers and X-Real-IP are removed before the app sees the request. Gunicorn's forwarded_allow_ips, but empty by default: Gunicorn trusts 127.0.0.1, which lets any local process forge a client. The flag repeats; its environment twin is comma-separated.",
+            Doc = "Load balancers and proxies whose word about the client is believed: addresses or CIDR networks (\"10.0.0.0/8\", \"192.168.1.7\", \"2001:db8::/32\"; \"*\" for all, only where nothing else can reach Tapster). From them, X-Forwarded-For/-Proto/-Host, or else Forwarded (RFC 7239), set REMOTE_ADDR, wsgi.url_scheme and HTTP_HOST; from anyone else these headers and X-Real-IP are removed before the app sees the request. Gunicorn's forwarded_allow_ips, but empty by default: Gunicorn trusts 127.0.0.1, which lets any local process forge a client. The flag repeats; its environment twin is comma-separated.",
             DefaultDoc = "`[]` (trust no one)",
             Get = s => s.Proxy.Trusted, Set = (s, v) => s with { Proxy = s.Proxy with { Trusted = v } },
         },

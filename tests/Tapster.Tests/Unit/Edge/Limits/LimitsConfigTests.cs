@@ -104,4 +104,31 @@ public sealed class LimitsConfigTests
         Assert.NotEqual(RateLimits.ClientKey(rule, withKey), RateLimits.ClientKey(rule, withoutKey));
         Assert.Equal("ip 192.0.2.1", RateLimits.ClientKey(rule, withoutKey));
     }
+
+    [Fact]
+    public void A_long_header_key_is_kept_as_its_hash()
+    {
+        var rule = new RateLimitRule("/api", 1, TimeSpan.FromSeconds(1), 1, "X-API-Key");
+        var context = new DefaultHttpContext();
+        context.Request.Headers["X-API-Key"] = new string('k', 30_000);
+
+        var key = RateLimits.ClientKey(rule, context);
+
+        Assert.True(key.Length < 64, key);
+        context.Request.Headers["X-API-Key"] = new string('k', 29_999) + "j";
+        Assert.NotEqual(key, RateLimits.ClientKey(rule, context));
+    }
+
+    [Theory]
+    [InlineData("/%2Fhealth", "/health")]
+    [InlineData("//health", "/health")]
+    [InlineData("/environ%2Flimited", "/environ/limited")]
+    [InlineData("/environ/limited/%2e%2e/x?q=1", "/environ/limited/../x")]
+    public void The_app_path_is_the_raw_target_decoded_with_slash_runs_merged(string rawTarget, string appPath)
+    {
+        var context = new DefaultHttpContext();
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget = rawTarget;
+
+        Assert.Equal(appPath, RateLimits.AppPath(context));
+    }
 }

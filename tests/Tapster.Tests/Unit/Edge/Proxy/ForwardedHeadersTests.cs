@@ -63,11 +63,25 @@ public sealed class ForwardedHeadersTests
     }
 
     [Fact]
-    public void RFC_7239_Forwarded_is_preferred_and_its_quoted_IPv6_node_with_port_is_read()
+    public void A_clients_own_Forwarded_header_passed_through_by_an_X_Forwarded_proxy_is_not_believed()
+    {
+        // nginx, HAProxy and AWS ALB append X-Forwarded-For and pass a client's Forwarded on untouched.
+        var context = Request("10.0.0.2", ("X-Forwarded-For", "198.51.100.7"),
+            ("Forwarded", "for=9.9.9.1;proto=https;host=evil.example"));
+
+        new ForwardedHeaders(Trust("10.0.0.0/8")).Apply(context);
+
+        Assert.Equal(IPAddress.Parse("198.51.100.7"), context.Connection.RemoteIpAddress);
+        Assert.Equal("http", context.Request.Scheme);
+        Assert.Equal("10.0.0.5:8000", context.Request.Host.Value);
+        Assert.False(context.Request.Headers.ContainsKey("Forwarded"));
+    }
+
+    [Fact]
+    public void RFC_7239_Forwarded_is_read_without_X_Forwarded_For_with_its_quoted_IPv6_node_and_port()
     {
         var context = Request("10.0.0.2",
-            ("Forwarded", "for=\"[2001:db8:cafe::17]:4711\";proto=https;host=shop.example, for=10.0.0.9;proto=http"),
-            ("X-Forwarded-For", "192.0.2.99"));
+            ("Forwarded", "for=\"[2001:db8:cafe::17]:4711\";proto=https;host=shop.example, for=10.0.0.9;proto=http"));
 
         new ForwardedHeaders(Trust("10.0.0.0/8")).Apply(context);
 
