@@ -23,13 +23,13 @@ internal static class AppChecks
             ? CheckResult.Pass("app-import", "App import", $"the app loads (python {Text(facts, "python")})")
             : new CheckResult("app-import", CheckStatus.Fail, "App import", Text(load, "message") ?? "the app did not load",
                 "fix the error above so the app imports; `tapster serve` would stop with the same error");
-        yield return DevServer(facts);
+        yield return loaded ? DevServer(facts) : CheckResult.Skip("dev-server", "Development server", "the app did not load");
         var flask = facts.TryGetProperty("flask", out var f) ? f : (JsonElement?)null;
         var django = facts.TryGetProperty("django", out var d) ? d : (JsonElement?)null;
         // SECRET_KEY, the session cookie and uploads mean the same in both frameworks, under the same names.
         var framework = flask ?? django;
         var skipped = loaded ? "not a Flask or Django app" : "the app did not load";
-        yield return Debug(facts, flask, django);
+        yield return Debug(facts, flask, django, loaded);
         yield return framework is { } app ? SecretKey(app.GetProperty("secret_key")) : CheckResult.Skip("secret-key", "SECRET_KEY", skipped);
         yield return framework is { } s ? Cookie("session-cookie", "Session cookie", "SESSION", s.GetProperty("session_cookie")) : CheckResult.Skip("session-cookie", "Session cookie", skipped);
         if (flask is { } login && login.TryGetProperty("remember_cookie", out var remember))
@@ -65,7 +65,7 @@ internal static class AppChecks
             "put the call under `if __name__ == \"__main__\":`");
     }
 
-    private static CheckResult Debug(JsonElement facts, JsonElement? flask, JsonElement? django)
+    private static CheckResult Debug(JsonElement facts, JsonElement? flask, JsonElement? django, bool loaded)
     {
         const string Id = "debug", Title = "Debug mode";
         if (django is { } site && site.GetProperty("debug").GetBoolean())
@@ -93,7 +93,8 @@ internal static class AppChecks
         }
 
         return reasons.Count == 0
-            ? CheckResult.Pass(Id, Title, flask is null && django is null ? "FLASK_DEBUG and FLASK_ENV are not set to debug" : "debug is off")
+            ? loaded ? CheckResult.Pass(Id, Title, flask is null && django is null ? "FLASK_DEBUG and FLASK_ENV are not set to debug" : "debug is off")
+                : CheckResult.Skip(Id, Title, "the app did not load (FLASK_DEBUG and FLASK_ENV are not set to debug)")
             : new CheckResult(Id, CheckStatus.Fail, Title, $"debug is on ({string.Join(", ", reasons)}): errors propagate, templates reload, extensions relax their checks",
                 "remove DEBUG = True from the config and unset FLASK_DEBUG / FLASK_ENV in the production environment");
     }

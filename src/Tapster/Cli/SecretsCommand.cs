@@ -172,7 +172,7 @@ internal static class SecretsCommand
         string text;
         try
         {
-            text = File.ReadAllText(envFile, new UTF8Encoding(false, true));
+            text = new UTF8Encoding(false, true).GetString(BoundedFile.ReadAllBytes(envFile, DotEnvFile.MaxBytes));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DecoderFallbackException)
         {
@@ -273,8 +273,14 @@ internal static class SecretsCommand
         var buffer = new MemoryStream();
         try
         {
+            // One byte past the largest value allowed is enough to refuse it; /dev/zero ends there too.
             using var stdin = Console.OpenStandardInput();
-            stdin.CopyTo(buffer);
+            var chunk = new byte[16 * 1024];
+            int read;
+            while (buffer.Length <= SecretsFile.MaxValueBytes && (read = stdin.Read(chunk)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+            }
         }
         catch (IOException e)
         {

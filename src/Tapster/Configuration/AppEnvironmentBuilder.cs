@@ -9,7 +9,7 @@ namespace Tapster.Configuration;
 /// Docker and Kubernetes secret-file convention: X_FILE=/path naming a file sets X to its contents
 /// and is not passed on (for inherited variables, only files under the secret mounts).
 /// </summary>
-internal static class AppEnvironmentBuilder
+internal static partial class AppEnvironmentBuilder
 {
     private const string FileSuffix = "_FILE";
 
@@ -23,10 +23,18 @@ internal static class AppEnvironmentBuilder
     /// </summary>
     private static readonly string[] SecretMounts = ["/run/secrets/", "/var/run/secrets/"];
 
-    private static readonly string[] SecretWords = ["KEY", "SECRET", "TOKEN", "PASSWORD"];
+    /// <summary>PASS covers PASSWORD, PASSWD and DB_PASS; DSN is Sentry's, whose URL holds a key.</summary>
+    private static readonly string[] SecretWords = ["KEY", "SECRET", "TOKEN", "PASS", "CREDENTIAL", "AUTH", "PRIVATE", "DSN", "PEM"];
 
-    /// <summary>Names whose values <c>config show</c> masks.</summary>
-    public static bool LooksSecret(string name) => SecretWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase));
+    /// <summary>
+    /// Variables whose values <c>config show</c> masks and the log redacts: a secret-sounding name, or a
+    /// URL carrying a password (<c>postgres://user:pw@db/shop</c>), whatever the name.
+    /// </summary>
+    public static bool LooksSecret(string name, string value) =>
+        SecretWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase)) || UrlWithPassword().IsMatch(value);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")]
+    private static partial System.Text.RegularExpressions.Regex UrlWithPassword();
 
     public static Dictionary<string, string> Build(ServeSettings settings, ConfigFile? file, ConfigInputs inputs, List<ConfigError> errors, List<EffectiveValue> shown)
     {
@@ -68,7 +76,7 @@ internal static class AppEnvironmentBuilder
         ResolveSecretFiles(environment, origins, inputs.WorkingDirectory, errors);
         foreach (var (variable, origin) in origins.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
-            shown.Add(new EffectiveValue($"{SettingsSchema.EnvTable}.{variable}", ValueParsers.Quote(environment[variable]), origin.Source, origin.Secret || LooksSecret(variable)));
+            shown.Add(new EffectiveValue($"{SettingsSchema.EnvTable}.{variable}", ValueParsers.Quote(environment[variable]), origin.Source, origin.Secret || LooksSecret(variable, environment[variable])));
         }
 
         return environment;
@@ -98,13 +106,7 @@ internal static class AppEnvironmentBuilder
 
             try
             {
-                if (new FileInfo(path).Length > MaxSecretFileBytes)
-                {
-                    errors.Add(new ConfigError($"{where}: '{path}' is larger than {MaxSecretFileBytes / 1024} KiB, too big for a secret to pass in the environment", origin?.Location));
-                    continue;
-                }
-
-                environment[target] = File.ReadAllText(path).TrimEnd('\n', '\r');
+                environment[target] = BoundedFile.ReadAllText(path, MaxSecretFileBytes).TrimEnd('\n', '\r');
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -117,8 +117,10 @@ internal static class ConfigDocs
             ones like `SSL_CERT_FILE` name files that programs open themselves. Values travel in the worker's
             environment, never on a command line.
 
-            `config show` masks the values of variables whose names contain KEY, SECRET, TOKEN or PASSWORD, and
-            every value read from an `X_FILE`.
+            `config show` masks the values of variables whose names contain KEY, SECRET, TOKEN, PASS,
+            CREDENTIAL, AUTH, PRIVATE, DSN or PEM, URLs that carry a password (`postgres://user:pw@db`), and
+            every value read from an `X_FILE`. The same values (8 characters or more) are masked in the
+            app's output in the log, as `tapster secrets` values are.
 
             """);
         return text.ToString();

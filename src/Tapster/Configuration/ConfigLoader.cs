@@ -9,6 +9,9 @@ namespace Tapster.Configuration;
 /// </summary>
 internal static class ConfigLoader
 {
+    /// <summary>A config file is a page or two; past this it is a mistake (or /dev/zero).</summary>
+    private const int MaxConfigBytes = 4 * 1024 * 1024;
+
     public const string FileName = "tapster.toml";
     public const string ConfigFlag = "--config";
     public const string ConfigEnvVar = "TAPSTER_CONFIG";
@@ -107,7 +110,7 @@ internal static class ConfigLoader
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = BoundedFile.ReadAllText(path, MaxConfigBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

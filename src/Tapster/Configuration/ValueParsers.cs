@@ -215,7 +215,8 @@ internal static class ValueParsers
     {
         TypeName = "path",
         HelpName = helpName,
-        FromText = text => Parsed<string?>.Ok(text),
+        // An empty path is a mistake (an unset shell variable), never "the default".
+        FromText = text => text.Length > 0 ? Parsed<string?>.Ok(text) : Parsed<string?>.Fail("is empty: give a path, or leave the option out"),
         FromToml = (value, directory) => value is StringValueSyntax { Value: { Length: > 0 } path }
             ? Parsed<string?>.Ok(resolve(path, directory))
             : Parsed<string?>.Fail($"must be a path, got {Describe(value)}"),

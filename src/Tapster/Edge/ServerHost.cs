@@ -124,7 +124,7 @@ internal static partial class ServerHost
         loggerFactory.AddProvider(rejections);
         var logger = loggerFactory.CreateLogger("Tapster");
         var dispatcher = new Dispatcher(settings.QueueSize, settings.QueueTimeout, TimeProvider.System);
-        await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink, new SecretRedactor(secrets)),
+        await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink, new SecretRedactor(LoggedSecrets(secrets, settings.AppEnvironment))),
             loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
 
         // Registered before the boot, so that none of them can kill Tapster while the app loads.
@@ -264,6 +264,22 @@ internal static partial class ServerHost
             }
         });
         return builder.Build();
+    }
+
+    /// <summary>
+    /// What the app's output must not show in the log: the <c>tapster secrets</c> values, and environment
+    /// values that look secret (X_FILE contents, DB_PASSWORD, URLs with a password). Those need 8
+    /// characters at least: AUTH_ENABLED=true must not mask every "true" in the log.
+    /// </summary>
+    private static Dictionary<string, string> LoggedSecrets(IReadOnlyDictionary<string, string> secrets, IReadOnlyDictionary<string, string> environment)
+    {
+        var logged = environment.Where(e => e.Value.Length >= 8 && AppEnvironmentBuilder.LooksSecret(e.Key, e.Value)).ToDictionary(StringComparer.Ordinal);
+        foreach (var (name, value) in secrets)
+        {
+            logged[name] = value;
+        }
+
+        return logged;
     }
 
     private static int Fail(TextWriter errors, string message, int exitCode)

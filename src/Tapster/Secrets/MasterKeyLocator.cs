@@ -1,4 +1,5 @@
 using System.Text;
+using Tapster.Configuration;
 
 namespace Tapster.Secrets;
 
@@ -68,8 +69,11 @@ internal static class MasterKeyLocator
             int length;
             try
             {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
-                length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+                // Bounded and non-blocking: a key file that is a FIFO must not hang Tapster.
+                var content = BoundedFile.ReadAllBytes(path, buffer.Length);
+                length = content.Length;
+                content.CopyTo(buffer, 0);
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(content);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

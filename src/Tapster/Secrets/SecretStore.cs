@@ -1,4 +1,5 @@
 using System.Text;
+using Tapster.Configuration;
 
 namespace Tapster.Secrets;
 
@@ -9,7 +10,7 @@ namespace Tapster.Secrets;
 internal static class SecretStore
 {
     /// <summary>A secrets file is a few KiB; refusing huge ones keeps a wrong --file from being read into memory.</summary>
-    private const long MaxFileSize = 16L * 1024 * 1024;
+    private const int MaxFileSize = 16 * 1024 * 1024;
 
     private const UnixFileMode GroupOrOthersRead = UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
@@ -118,12 +119,7 @@ internal static class SecretStore
                 warn?.Invoke($"secrets file {path} is readable by group or others (mode {MasterKeyLocator.Octal(mode)}): its values are encrypted, but its names are not private; chmod 600 {path}");
             }
 
-            if (new FileInfo(path).Length > MaxFileSize)
-            {
-                throw new SecretsException(SecretsErrorKind.Damaged, $"secrets file {path} is larger than {MaxFileSize / (1024 * 1024)} MiB: not a secrets file");
-            }
-
-            content = File.ReadAllBytes(path);
+            content = BoundedFile.ReadAllBytes(path, MaxFileSize);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Tapster.Configuration;
 
 namespace Tapster.Tls;
 
@@ -98,7 +99,8 @@ internal static class CertificateLoader
 
         try
         {
-            return File.ReadAllText(path);
+            // A certificate chain is a few KiB; the cap keeps a wrong path like /dev/zero from eating memory.
+            return BoundedFile.ReadAllText(path, 1024 * 1024);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

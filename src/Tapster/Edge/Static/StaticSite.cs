@@ -43,6 +43,13 @@ internal sealed class StaticSite
                 return [];
             }
 
+            if (root == "/")
+            {
+                // Every file this process can read (/etc/shadow as root), one URL away.
+                error = $"static {mount.Prefix}: '{mount.Directory}' is the root of the file system; serve a directory of public files instead";
+                return [];
+            }
+
             sites.Add(new StaticSite(mount.Prefix, root, mount.CacheControl ?? settings.StaticCacheControl, mount.Dotfiles ?? settings.StaticDotfiles));
         }
 

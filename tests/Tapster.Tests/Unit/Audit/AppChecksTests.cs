@@ -162,7 +162,7 @@ public class AppChecksTests
         var results = AppChecks.Evaluate(JsonDocument.Parse(facts).RootElement).ToDictionary(r => r.Id);
         Assert.Equal(CheckStatus.Fail, results["app-import"].Status);
         Assert.Equal("RuntimeError: no db", results["app-import"].Detail);
-        Assert.All(["secret-key", "session-cookie", "health-endpoint", "local-uploads"], (string id) => Assert.Equal(CheckStatus.Skip, results[id].Status));
+        Assert.All(["dev-server", "debug", "secret-key", "session-cookie", "health-endpoint", "local-uploads"], (string id) => Assert.Equal(CheckStatus.Skip, results[id].Status));
     }
 
     [Fact]

@@ -99,7 +99,7 @@ public sealed class AppEnvironmentTests
             // root reads any file: make the path unreadable another way, a file larger than a secret can be.
             using var big = new TempConfig("[env]\nKEY_FILE = \"big\"\n");
             big.Write("big", new string('x', 65 * 1024));
-            Assert.Contains("is larger than 64 KiB", Assert.Single(big.Load().Errors).Message, StringComparison.Ordinal);
+            Assert.Contains("is larger than 64KiB", Assert.Single(big.Load().Errors).Message, StringComparison.Ordinal);
             return;
         }
 
@@ -110,13 +110,22 @@ public sealed class AppEnvironmentTests
     }
 
     [Theory]
-    [InlineData("API_KEY", true)]
-    [InlineData("github_token", true)]
-    [InlineData("DB_PASSWORD", true)]
-    [InlineData("SECRET", true)]
-    [InlineData("DATABASE_URL", false)]
-    public void LooksSecret_MatchesTheSecretWords(string name, bool secret) =>
-        Assert.Equal(secret, AppEnvironmentBuilder.LooksSecret(name));
+    [InlineData("API_KEY", "x", true)]
+    [InlineData("github_token", "x", true)]
+    [InlineData("DB_PASSWORD", "x", true)]
+    [InlineData("DB_PASS", "x", true)]
+    [InlineData("SMTP_PASSWD", "x", true)]
+    [InlineData("SENTRY_DSN", "x", true)]
+    [InlineData("GOOGLE_CREDENTIALS", "x", true)]
+    [InlineData("AUTH_HEADER", "x", true)]
+    [InlineData("PRIVATE_PEM", "x", true)]
+    [InlineData("SECRET", "x", true)]
+    [InlineData("DATABASE_URL", "postgres://shop:hunter4@db/shop", true)]
+    [InlineData("DATABASE_URL", "postgres://db/shop", false)]
+    [InlineData("REDIS_URL", "redis://cache:6379/0", false)]
+    [InlineData("DEBUG", "1", false)]
+    public void LooksSecret_MatchesSecretWordsAndUrlsWithAPassword(string name, string value, bool secret) =>
+        Assert.Equal(secret, AppEnvironmentBuilder.LooksSecret(name, value));
 
     [Fact]
     public void Load_ShownEnvValues_MaskSecretLookingNames()

@@ -71,4 +71,12 @@ public sealed class StaticSiteTests : IDisposable
         StaticSite.OpenAll(settings, out var error);
         Assert.Contains("/static", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void OpenAll_TheRootOfTheFileSystem_IsAStartUpError()
+    {
+        var settings = SettingsSchema.Defaults with { StaticMounts = [new StaticMount("/s", "/")] };
+        Assert.Empty(StaticSite.OpenAll(settings, out var error));
+        Assert.Contains("is the root of the file system", error, StringComparison.Ordinal);
+    }
 }
