@@ -52,7 +52,11 @@ internal static partial class AppEnvironmentBuilder
 
         foreach (var (variable, fileValue) in file?.Environment ?? [])
         {
-            if (AsText(fileValue.Value) is { } value && !variable.Contains('=', StringComparison.Ordinal))
+            if (variable.Length == 0 || variable.Any(c => c == '=' || char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                errors.Add(new ConfigError($"env: {ValueParsers.Quote(variable)} is not a variable name (no '=', spaces or control characters)", fileValue.Location));
+            }
+            else if (AsText(fileValue.Value) is { } value)
             {
                 environment[variable] = value;
                 origins[variable] = new AppEnvironmentOrigin(fileValue.Location.FileAndLine, fileValue.Location, file!.Directory, Secret: false);
@@ -74,6 +78,12 @@ internal static partial class AppEnvironmentBuilder
         }
 
         ResolveSecretFiles(environment, origins, inputs.WorkingDirectory, errors);
+        foreach (var (variable, origin) in origins.Where(o => environment[o.Key].Contains('\0', StringComparison.Ordinal)))
+        {
+            // The environment is C strings: everything after the NUL would silently vanish.
+            errors.Add(new ConfigError($"env.{variable} holds a NUL character, which the environment cannot carry", origin.Location));
+        }
+
         foreach (var (variable, origin) in origins.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             shown.Add(new EffectiveValue($"{SettingsSchema.EnvTable}.{variable}", ValueParsers.Quote(environment[variable]), origin.Source, origin.Secret || LooksSecret(variable, environment[variable])));

@@ -66,12 +66,23 @@ internal static class RequestFrameWriter
             PairNumber(ref table, "CONTENT_LENGTH"u8, body.Length);
         }
 
+        // HTTP/1.1 names reach us checked by Kestrel; HTTP/2 ones are not (a space, ':' or a control
+        // character would make an environ key no CGI name can be).
+        var checkNames = !HttpProtocol.IsHttp11(feature.Protocol) && !HttpProtocol.IsHttp10(feature.Protocol);
         foreach (var header in headers)
         {
             var name = header.Key;
-            if (name.Contains('_', StringComparison.Ordinal) || name.Length == 0 || name[0] == ':')
+            if (name.Contains('_', StringComparison.Ordinal) || name.Length == 0 || name[0] == ':'
+                || (checkNames && !name.All(Headers.HttpToken.IsTokenChar)))
             {
                 // Content_Length must not pose as Content-Length: CGI names cannot tell them apart.
+                continue;
+            }
+
+            if (name.Equals("Proxy", StringComparison.OrdinalIgnoreCase))
+            {
+                // httpoxy: as HTTP_PROXY it would pose as the proxy setting of any library that reads
+                // the environ (or a copy of it in os.environ) for one.
                 continue;
             }
 

@@ -33,6 +33,13 @@ internal sealed partial class KestrelRejections(ILoggerFactory tapster) : ILogge
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var reason = exception?.Message;
+            if (reason is not null && reason.Contains("aborted by the application", StringComparison.Ordinal))
+            {
+                // Tapster itself cut the connection (an app's response broke off or missed its
+                // Content-Length); that is logged where it happens, and is not the client's doing.
+                return;
+            }
+
             string? connection = null;
             if (state is IReadOnlyList<KeyValuePair<string, object?>> fields)
             {

@@ -70,6 +70,14 @@ public class EnvironTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task A_Proxy_header_never_becomes_HTTP_PROXY_and_a_chunked_body_arrives_without_its_Transfer_Encoding()
+    {
+        // httpoxy: HTTP_PROXY is what HTTP client libraries read as their proxy setting.
+        var (_, env) = await RawGetJsonAsync(RawHttp.Get("/environ", "Proxy: http://evil.example:8080\r\nConnection: close\r\n"));
+        Assert.False(env.TryGetProperty("HTTP_PROXY", out var proxy), $"HTTP_PROXY = {proxy}");
+    }
+
+    [Fact]
     public async Task Header_bytes_above_ascii_reach_the_app_as_latin1()
     {
         var (_, env) = await RawGetJsonAsync(RawHttp.Get("/environ", "X-Latin: caf\u00e9\r\nConnection: close\r\n"));

@@ -63,6 +63,7 @@ internal static class LimitsSchema
             Key = "limits.rate", Flag = "--rate-limit", Placeholder = "PREFIX=RATE", Parser = RulesParser,
             Doc = "Per-client rate limits: token buckets per URL prefix, `[{ prefix = \"/login\", rate = \"10/m\", burst = 5 }]`. rate is N/s, N/m or N/h; burst (default: N) is how many may come at once; by is \"ip\" (IPv6 clients by their /64) or \"header:NAME\" (an API key; clients without it by IP). The longest matching prefix applies; over it, 429 with Retry-After, before static files and workers. The flag repeats (`--rate-limit /login=10/m`); its environment twin is comma-separated.",
             DefaultDoc = "`[]` (no limit)",
+            Check = OnePerPrefix,
             Get = s => s.Limits.RateLimits, Set = (s, v) => s with { Limits = s.Limits with { RateLimits = v } },
         },
     ];
@@ -147,11 +148,12 @@ internal static class LimitsSchema
             rules.Add(rule.Value);
         }
 
-        var duplicate = rules.GroupBy(r => r.Prefix).FirstOrDefault(g => g.Count() > 1);
-        return duplicate is null
-            ? Parsed<IReadOnlyList<RateLimitRule>>.Ok(rules)
-            : Parsed<IReadOnlyList<RateLimitRule>>.Fail($"prefix '{duplicate.Key}' has two rules; keep one");
+        return OnePerPrefix(rules) is { } duplicate ? Parsed<IReadOnlyList<RateLimitRule>>.Fail(duplicate) : Parsed<IReadOnlyList<RateLimitRule>>.Ok(rules);
     }
+
+    /// <summary>Two rules for one prefix, from the file, repeated flags or the variable: which would win is a guess.</summary>
+    private static string? OnePerPrefix(IReadOnlyList<RateLimitRule> rules) =>
+        rules.GroupBy(r => r.Prefix).FirstOrDefault(g => g.Count() > 1) is { } duplicate ? $"prefix '{duplicate.Key}' has two rules; keep one" : null;
 
     private static Parsed<RateLimitRule> Rule(string prefix, string rate, long? burst, string? by)
     {

@@ -91,6 +91,17 @@ public sealed class AppEnvironmentTests
         Assert.False(env.ContainsKey("SSL_CERT"));
     }
 
+    [Theory]
+    [InlineData("[env]\n\"A B\" = \"1\"\n", "is not a variable name")]
+    [InlineData("[env]\n\"\" = \"1\"\n", "is not a variable name")]
+    [InlineData("[env]\nGOOD = \"a\\u0000b\"\n", "env.GOOD holds a NUL character")]
+    public void Load_AnEnvironmentTheProcessCannotCarry_IsAnError(string toml, string message)
+    {
+        using var config = new TempConfig(toml);
+
+        Assert.Contains(message, Assert.Single(config.Load().Errors).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Load_UnreadableNameFile_IsAnErrorNamingIt()
     {

@@ -25,6 +25,16 @@ public sealed class LimitsConfigTests
     }
 
     [Fact]
+    public void Two_rules_for_one_prefix_are_refused_from_the_environment_as_from_the_file()
+    {
+        using var config = new TempConfig();
+
+        var error = Assert.Single(config.Load(new() { ["TAPSTER_RATE_LIMIT"] = "/a=10/m,/a=5/m" }).Errors);
+
+        Assert.Contains("prefix '/a' has two rules", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Rate_limits_are_read_from_the_file_with_burst_and_key()
     {
         using var config = new TempConfig("""
