@@ -23,7 +23,7 @@ if (parsed.Errors.Count > 0)
     }
 
     var command = string.Join(' ', names);
-    await Console.Error.WriteLineAsync($"tapster: error: {parsed.Errors[0].Message} (see '{command} --help')").ConfigureAwait(false);
+    await Console.Error.WriteLineAsync(Tapster.Cli.CliError.Line($"{parsed.Errors[0].Message} (see '{command} --help')")).ConfigureAwait(false);
     return 2;
 }
 

@@ -39,7 +39,7 @@ internal static class CheckCommand
             }
             catch (Exception e) when (e is AppSpecException or SecretsException)
             {
-                await Console.Error.WriteLineAsync($"tapster: error: {e.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(CliError.Line(e.Message)).ConfigureAwait(false);
                 return ServeCommand.ConfigErrorExitCode;
             }
 

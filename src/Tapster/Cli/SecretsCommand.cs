@@ -86,7 +86,7 @@ internal static class SecretsCommand
         }
         catch (SecretsException e)
         {
-            Console.Error.WriteLine($"tapster: error: {e.Message}");
+            Console.Error.WriteLine(CliError.Line(e.Message));
             return e.ExitCode;
         }
     }

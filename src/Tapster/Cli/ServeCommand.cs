@@ -37,7 +37,7 @@ internal static class ServeCommand
     {
         foreach (var error in errors)
         {
-            await Console.Error.WriteLineAsync($"tapster: error: {error}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(CliError.Line(error.ToString())).ConfigureAwait(false);
         }
     }
 }

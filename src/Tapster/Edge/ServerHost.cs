@@ -284,7 +284,7 @@ internal static partial class ServerHost
 
     private static int Fail(TextWriter errors, string message, int exitCode)
     {
-        errors.WriteLine($"tapster: error: {message}");
+        errors.WriteLine(Tapster.Cli.CliError.Line(message));
         return exitCode;
     }
 

@@ -24,6 +24,14 @@ public class CliTests
     }
 
     [Fact]
+    public async Task A_value_with_a_newline_is_quoted_escaped_so_the_error_stays_one_line()
+    {
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("probe:app", ["--workers", "1\n\u001b[2J2"]);
+        Assert.True(code == 2, $"exit {code}:\n{stderr}");
+        Assert.Equal("tapster: error: --workers '1\\x0a\\x1b[2J2' is not a whole number", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    [Fact]
     public async Task A_worker_count_below_one_is_refused_with_exit_2()
     {
         var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("probe:app", ["--workers", "0"]);
