@@ -11,7 +11,7 @@ internal static class ConfigCommand
 {
     public static Command Create() => new("config", "Check or show the configuration tapster serve would use, or print its reference.")
     {
-        WithConfiguration("check", "Validate tapster.toml, the TAPSTER_* environment and the flags without starting; exit 0 when all is well, 2 otherwise.", Check),
+        WithConfiguration("check", "Validate tapster.toml, the TAPSTER_* environment and the flags, and check what serve checks before it starts Python (the app, the interpreter, the secrets, certificates and static directories), without starting anything; exit 0 when all is well, 2 otherwise.", Check),
         WithConfiguration("show", "Print every effective setting and where it came from (default, file:line, env NAME, flag); secrets are masked.", Show),
         Docs(),
     };
@@ -37,6 +37,18 @@ internal static class ConfigCommand
 
     private static async Task<int> Check(ConfigResult config)
     {
+        try
+        {
+            // What serve checks before it starts Python, short of binding the ports (a running server
+            // holds them while its next configuration is checked).
+            Edge.ServerHost.Prepare(config.Settings, warning => Console.Error.WriteLine($"tapster: warning: {warning}"));
+        }
+        catch (Edge.PreflightException e)
+        {
+            await Console.Error.WriteLineAsync(CliError.Line(e.Message)).ConfigureAwait(false);
+            return ServeCommand.ConfigErrorExitCode;
+        }
+
         await Console.Out.WriteLineAsync($"configuration OK ({config.FileName ?? "no config file"})").ConfigureAwait(false);
         return 0;
     }

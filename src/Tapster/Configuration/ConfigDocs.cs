@@ -59,8 +59,10 @@ internal static class ConfigDocs
 
             Every problem is reported at start-up, all at once, each with its file, line and column, and Tapster
             exits with code 2 without starting anything: a wrong type, a value out of range, an unknown key (with
-            the nearest known one), a bad duration or size. `tapster config check` does the same checks and stops
-            there (exit 0 or 2); `tapster config show` prints every effective value and where it came from, with
+            the nearest known one), a bad duration or size. `tapster config check` does the same checks, then
+            those `serve` makes before it starts Python (the app can be found, the interpreter exists, the
+            secrets open, the certificates load, the static directories exist), and stops there (exit 0 or 2);
+            `tapster config show` prints every effective value and where it came from, with
             secrets masked. Both take the same APP, flags and environment as `tapster serve`.
 
             Durations: `500ms`, `30s`, `5m`, `1h`; a plain number is seconds. Sizes: `512KB`, `10MB` (powers of

@@ -34,74 +34,69 @@ internal static partial class ServerHost
     /// <summary>Kestrel's switch (KestrelServerOptions.DisableHttp1LineFeedTerminatorsSwitchKey, internal) for CRLF-only HTTP/1.</summary>
     private const string BareLineFeedSwitch = "Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators";
 
-    public static async Task<int> RunAsync(ServeSettings settings, TextWriter errors)
+    /// <summary>
+    /// Everything <c>serve</c> checks before any Python starts: the app and its interpreter, the secrets
+    /// (key and file), the addresses, the TLS certificates and the static directories. <c>config
+    /// check</c> runs the same, so it says OK only where <c>serve</c> would get as far as booting.
+    /// </summary>
+    /// <exception cref="PreflightException">Something is wrong; the message is the one line to show.</exception>
+    internal static ServePlan Prepare(ServeSettings settings, Action<string> warn)
     {
         AppTarget target;
         IReadOnlyDictionary<string, string> secrets;
-        var endPoints = new List<IPEndPoint>();
-        var tlsEndPoints = new List<IPEndPoint>();
         try
         {
             target = AppTarget.Resolve(settings);
             // Secrets go into the workers' environment only; the master key into no child at all.
-            secrets = SecretStore.Load(SecretsLocation.Resolve(target.WorkingDirectory), warning => errors.WriteLine($"tapster: warning: {warning}"));
-            settings = settings with { AppEnvironment = SecretStore.WorkerEnvironment(settings.AppEnvironment, secrets) };
+            secrets = SecretStore.Load(SecretsLocation.Resolve(target.WorkingDirectory), warn);
         }
-        catch (AppSpecException e)
+        catch (Exception e) when (e is AppSpecException or SecretsException)
         {
-            return Fail(errors, e.Message, BootFailure.SpecExitCode);
-        }
-        catch (SecretsException e)
-        {
-            return Fail(errors, e.Message, BootFailure.SpecExitCode);
+            throw new PreflightException(e.Message, e);
         }
 
-        foreach (var bind in settings.Bind)
-        {
-            if (!BindAddress.TryParse(bind, out var endPoint, out var error))
-            {
-                return Fail(errors, error!, BootFailure.SpecExitCode);
-            }
-
-            endPoints.Add(endPoint!);
-        }
-
-        foreach (var bind in settings.Tls.Listen)
-        {
-            if (!BindAddress.TryParse(bind, out var endPoint, out var error))
-            {
-                return Fail(errors, $"tls.listen: {error}", BootFailure.SpecExitCode);
-            }
-
-            tlsEndPoints.Add(endPoint!);
-        }
+        var endPoints = settings.Bind.Select(bind => BindAddress.TryParse(bind, out var endPoint, out var error) ? endPoint! : throw new PreflightException(error!)).ToList();
+        var tlsEndPoints = settings.Tls.Listen.Select(bind => BindAddress.TryParse(bind, out var endPoint, out var error) ? endPoint! : throw new PreflightException($"tls.listen: {error}")).ToList();
 
         // Loaded before the workers boot, so a wrong file stops start-up at once (config loading checked
         // them too, but they may have changed since).
         CertificateSet? certificates = null;
         if (settings.Tls.Certificates.Count > 0)
         {
-            certificates = CertificateLoader.LoadAll(settings.Tls.Certificates, out var tlsError);
-            if (certificates is null)
-            {
-                return Fail(errors, $"tls.certificates: {tlsError}", BootFailure.SpecExitCode);
-            }
-
+            certificates = CertificateLoader.LoadAll(settings.Tls.Certificates, out var tlsError)
+                ?? throw new PreflightException($"tls.certificates: {tlsError}");
             foreach (var expired in certificates.Certificates.Where(c => c.Certificate.NotAfter < DateTime.Now))
             {
-                await errors.WriteLineAsync($"tapster: warning: tls.certificates: '{expired.Files.Cert}' expired on {expired.Certificate.NotAfter:u}; browsers will refuse it").ConfigureAwait(false);
+                warn($"tls.certificates: '{expired.Files.Cert}' expired on {expired.Certificate.NotAfter:u}; browsers will refuse it");
             }
-        }
-
-        if (BindAddress.ProbeAll(endPoints.Zip(settings.Bind).Concat(tlsEndPoints.Zip(settings.Tls.Listen))) is { } bindError)
-        {
-            return Fail(errors, bindError, BootFailure.SpecExitCode);
         }
 
         var staticSites = StaticSite.OpenAll(settings, out var staticError);
         if (staticError is not null)
         {
-            return Fail(errors, staticError, BootFailure.SpecExitCode);
+            throw new PreflightException(staticError);
+        }
+
+        settings = settings with { AppEnvironment = SecretStore.WorkerEnvironment(settings.AppEnvironment, secrets) };
+        return new ServePlan(settings, target, secrets, endPoints, tlsEndPoints, certificates, staticSites);
+    }
+
+    public static async Task<int> RunAsync(ServeSettings settings, TextWriter errors)
+    {
+        ServePlan plan;
+        try
+        {
+            plan = Prepare(settings, warning => errors.WriteLine($"tapster: warning: {warning}"));
+        }
+        catch (PreflightException e)
+        {
+            return Fail(errors, e.Message, BootFailure.SpecExitCode);
+        }
+
+        (settings, var target, var secrets, var endPoints, var tlsEndPoints, var certificates, var staticSites) = plan;
+        if (BindAddress.ProbeAll(endPoints.Zip(settings.Bind).Concat(tlsEndPoints.Zip(settings.Tls.Listen))) is { } bindError)
+        {
+            return Fail(errors, bindError, BootFailure.SpecExitCode);
         }
 
         await using var sink = LogSink.ForStandardOutput();
@@ -296,4 +291,27 @@ internal static partial class ServerHost
 
     [LoggerMessage(EventId = 3, EventName = "server.stopped", Level = LogLevel.Information, Message = "Stopped")]
     private static partial void LogStopped(ILogger logger);
+}
+
+/// <summary>What <see cref="ServerHost.Prepare"/> resolved: the settings with the secrets in the app's environment, and the rest serve needs.</summary>
+internal sealed record ServePlan(
+    ServeSettings Settings, AppTarget Target, IReadOnlyDictionary<string, string> Secrets, List<IPEndPoint> EndPoints, List<IPEndPoint> TlsEndPoints,
+    CertificateSet? Certificates, StaticSite[] StaticSites);
+
+/// <summary>serve cannot start with these settings; the message is the one line the user sees.</summary>
+internal sealed class PreflightException : Exception
+{
+    public PreflightException(string message)
+        : base(message)
+    {
+    }
+
+    public PreflightException()
+    {
+    }
+
+    public PreflightException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }

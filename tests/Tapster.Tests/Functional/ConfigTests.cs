@@ -126,6 +126,22 @@ public sealed class ConfigTests : IDisposable
         Assert.DoesNotContain("zygote", stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(":app", "is not module:callable")]
+    [InlineData("--python=/nonexistent/python3", "is not an executable file")]
+    [InlineData("--chdir=/nonexistent", "is not a directory")]
+    [InlineData("--static=/s=/", "is the root of the file system")]
+    public async Task Config_check_refuses_what_serve_would_refuse_before_starting_Python(string argument, string message)
+    {
+        File.Copy(Path.Combine(TapsterServer.TestAssets, "probe.py"), Path.Combine(dir, "probe.py"));
+        string[] args = argument.StartsWith("--", StringComparison.Ordinal) ? ["config", "check", "probe:app", argument] : ["config", "check", argument];
+
+        var (code, stdout, stderr) = await RunAsync(dir, null, args);
+
+        Assert.True(code == 2, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Contains(message, Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Malformed_toml_is_one_error_naming_the_file_line_and_column()
     {
