@@ -53,9 +53,13 @@ internal static class ConfigCommand
         return 0;
     }
 
+    private const int MaxAlignedWidth = 72;
+
     private static async Task<int> Show(ConfigResult config)
     {
-        var width = config.Values.Max(v => v.Key.Length + v.ShownValue.Length) + 3;
+        // Sources line up in one column, except after the few long values (a list of types, a
+        // certificate set), which would otherwise pad every line to hundreds of columns.
+        var width = config.Values.Select(v => v.Key.Length + v.ShownValue.Length + 3).Where(w => w <= MaxAlignedWidth).DefaultIfEmpty(0).Max();
         foreach (var value in config.Values)
         {
             var assignment = $"{value.Key} = {value.ShownValue}";

@@ -51,7 +51,8 @@ internal sealed class CommandLineSource
         {
             IEnumerable<string> values = symbol switch
             {
-                Option<bool> flag => result.GetResult(flag) is not null && result.GetValue(flag) ? ["true"] : [],
+                // Given as --no-preload=false it still counts as given: it overrides the environment and the file.
+                Option<bool> flag => result.GetResult(flag) is { Implicit: false } ? [result.GetValue(flag) ? "true" : "false"] : [],
                 Option option => result.GetResult(option)?.Tokens.Select(t => t.Value) ?? [],
                 Argument argument => result.GetResult(argument)?.Tokens.Select(t => t.Value) ?? [],
                 _ => [],

@@ -143,6 +143,16 @@ public sealed class ConfigTests : IDisposable
     }
 
     [Fact]
+    public async Task A_switch_given_as_false_still_overrides_the_environment()
+    {
+        var (code, stdout, stderr) = await RunAsync(dir, new Dictionary<string, string> { ["TAPSTER_NO_PRELOAD"] = "1" }, "config", "show", "--no-preload=false");
+
+        Assert.True(code == 0, $"exit {code}\n{stderr}");
+        var line = stdout.Split('\n').Single(l => l.StartsWith("workers.preload", StringComparison.Ordinal));
+        Assert.Matches(@"^workers\.preload = true +# flag --no-preload$", line);
+    }
+
+    [Fact]
     public async Task Malformed_toml_is_one_error_naming_the_file_line_and_column()
     {
         WriteConfig("[workers]\ncount = = 3\n");
