@@ -267,7 +267,10 @@ internal static class SecretsCommand
     {
         if (!Console.IsInputRedirected)
         {
-            return PromptHidden($"Value for {name} (input hidden): ");
+            // Enter alone at a hidden prompt is far more often a slip than a wish to empty the secret.
+            var typed = PromptHidden($"Value for {name} (input hidden): ");
+            return typed.Length > 0 ? typed
+                : throw new SecretsException(SecretsErrorKind.Configuration, $"no value typed for {name}; nothing was stored (an empty value can come from stdin: printf '' | tapster secrets set {name})");
         }
 
         var buffer = new MemoryStream();

@@ -231,6 +231,25 @@ public sealed class SecretsCliTests : IDisposable
         Assert.DoesNotContain("tok-secret-7781", server.AllOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task At_the_hidden_prompt_a_typed_value_is_stored_and_Enter_alone_stores_nothing()
+    {
+        // script(1) gives the command a terminal, so Tapster prompts instead of reading a pipe.
+        async Task<ProcessRun.Result> AtTerminal(string name, string typed)
+        {
+            await TapsterServer.EnsureBuiltAsync();
+            return await ProcessRun.RunAsync("script", app.FullName, ["-qec", $"{TapsterServer.Binary} secrets set {name}", "/dev/null"],
+                unset: ["TAPSTER_MASTER_KEY", "TAPSTER_MASTER_KEY_FILE", "TAPSTER_SECRETS_FILE", "CREDENTIALS_DIRECTORY"], stdin: typed);
+        }
+
+        var stored = await AtTerminal("TYPED", "typed-value-1\n");
+        Assert.True(stored.Code == 0, stored.ToString());
+        var empty = await AtTerminal("TYPED", "\n");
+        Assert.True(empty.Code == 2, empty.ToString());
+        Assert.Contains("no value typed for TYPED; nothing was stored", empty.Stdout, StringComparison.Ordinal);
+        Assert.Equal("typed-value-1", (await RunAsync(["secrets", "get", "TYPED"])).Stdout.TrimEnd('\n'));
+    }
+
     async Task<ProcessRun.Result> RunAsync(string[] args, string? stdin = null, IDictionary<string, string>? env = null)
     {
         await TapsterServer.EnsureBuiltAsync();
