@@ -117,7 +117,7 @@ def encode_head(status, headers):
         append(value)
     text = "".join(strings)
     if _has_ctl(text):
-        raise ValueError(f"CR, LF or NUL in status or headers: {status!r} {headers!r}")
+        raise ValueError(f"a control character in status or headers: {status!r} {headers!r}")
     data = text.encode("latin-1")  # UnicodeEncodeError (a ValueError) for anything beyond latin-1
     if len(data) + _TABLE_OVERHEAD * (len(strings) + 1) > MAX_PAYLOAD:
         raise ValueError(f"status and headers take {len(data)} bytes, more than a response head may ({MAX_PAYLOAD})")
