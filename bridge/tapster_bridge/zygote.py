@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 
-from . import loader, warmup, worker
+from . import loader, trim, warmup, worker
 from .protocol import (
     FORK, READY_FRAME, ROLE_ZYGOTE, TYPE_NAMES, ProtocolError, decode_fork, encode_boot_error, encode_exited,
     encode_forked,
@@ -174,5 +174,6 @@ def main():
     # would otherwise write to these objects' pages and un-share them.
     gc.collect()
     gc.freeze()
+    trim.drop_startup_pages()
     sock.sendall(READY_FRAME)
     Zygote(config, sock, reader, app).run()

@@ -184,6 +184,7 @@ internal static partial class ServerHost
         acme?.Start();
         var listening = string.Join(", ", settings.Bind.Concat(settings.Tls.Listen.Select(a => $"https://{a}")));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
+        StartupTrim.Run();
         await web.WaitForShutdownAsync().ConfigureAwait(false);
         LogStopping(logger);
         await supervisor.StopAsync().ConfigureAwait(false);
