@@ -224,10 +224,8 @@ internal static partial class ServerHost
             kestrel.AddServerHeader = false;
             KestrelLimits.Apply(kestrel.Limits, settings.Limits, settings.MaxBodySize);
             // PEP 3333: header bytes reach the app as latin-1, one char per byte, whatever they are.
-            // Except Content-Length: with any encoding of ours Kestrel parses it with long.TryParse, which
-            // takes "+5", "-0" and vertical tabs, and crashes on more than 20 digits; null keeps its own
-            // strict parser (digits only).
-            kestrel.RequestHeaderEncodingSelector = name => name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase) ? null : Encoding.Latin1;
+            // Except Content-Length, which must be digits only (ContentLengthEncoding says why).
+            kestrel.RequestHeaderEncodingSelector = name => name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase) ? ContentLengthEncoding.Instance : Encoding.Latin1;
             kestrel.ResponseHeaderEncodingSelector = _ => Encoding.Latin1;
             // HTTP/1.1, and HTTP/2 for clients that speak it with prior knowledge (h2c).
             var http2 = new CleartextHttp2();

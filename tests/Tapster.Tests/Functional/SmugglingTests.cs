@@ -23,6 +23,11 @@ public class SmugglingTests(SmugglingTests.LoggingProbeServer shared) : IClassFi
         ["two equal Content-Lengths"] = ($"{Post}Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400, null),
         ["a Content-Length list 5, 5"] = ($"{Post}Content-Length: 5, 5\r\n\r\nhello", 400, null),
         ["a negative Content-Length"] = ($"{Post}Content-Length: -1\r\n\r\nhello", 400, null),
+        ["a Content-Length with a plus sign"] = ($"{Post}Content-Length: +5\r\n\r\nhello", 400, null),
+        ["a Content-Length of minus zero"] = ($"{Post}Content-Length: -0\r\n\r\nhello", 400, null),
+        ["a Content-Length of 21 digits, leading zeros"] = ($"{Post}Content-Length: {new string('0', 20)}5\r\n\r\nhello", 400, null),
+        ["a Content-Length past 64 bits"] = ($"{Post}Content-Length: 99999999999999999999999\r\n\r\nhello", 400, null),
+        ["a Content-Length in Arabic-Indic digits (UTF-8 of U+0665)"] = ($"{Post}Content-Length: \u00d9\u00a5\r\n\r\nhello", 400, null),
         ["a hexadecimal Content-Length"] = ($"{Post}Content-Length: 0x5\r\n\r\nhello", 400, null),
         ["TE chunked, identity"] = ($"{Post}Transfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, null),
         ["TE xchunked"] = ($"{Post}Transfer-Encoding: xchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, null),
@@ -59,8 +64,7 @@ public class SmugglingTests(SmugglingTests.LoggingProbeServer shared) : IClassFi
         ["a chunk extension"] = $"{Post}{Chunked}\r\n5;name=value\r\nhello\r\n0\r\n\r\n",
         ["a 20 KB chunk extension"] = $"{Post}{Chunked}\r\n5;{new string('a', 20_000)}\r\nhello\r\n0\r\n\r\n",
         ["a trailer field"] = $"{Post}{Chunked}\r\n5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n",
-        ["a Content-Length with a plus sign"] = $"{Post}Content-Length: +5\r\n\r\nhello",
-        ["a Content-Length of 21 digits"] = $"{Post}Content-Length: {new string('0', 20)}5\r\n\r\nhello",
+        ["a Content-Length between spaces and tabs"] = $"{Post}Content-Length: \t 5 \t\r\n\r\nhello",
         ["TE chunked with an empty list element"] = $"{Post}Transfer-Encoding: chunked, \r\n\r\n5\r\nhello\r\n0\r\n\r\n",
     };
 
