@@ -26,6 +26,9 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     private static readonly TimeSpan WatchdogPeriod = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>After the zygote's connection closes, how long its exit status is waited for, to report it.</summary>
+    private static readonly TimeSpan ZygoteExitWait = TimeSpan.FromSeconds(1);
+
     private readonly ServeSettings _settings;
     private readonly AppSpec _app;
     private readonly IReadOnlyList<string> _pythons;
@@ -404,10 +407,10 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
         _zygoteConnection = connected.Connection;
         var generation = _zygoteGeneration;
-        _ = ReadZygoteAsync(connected.Connection, generation);
+        _ = ReadZygoteAsync(connected.Connection, _zygote, generation);
     }
 
-    private async Task ReadZygoteAsync(FrameConnection connection, int generation)
+    private async Task ReadZygoteAsync(FrameConnection connection, Process zygote, int generation)
     {
         try
         {
@@ -440,7 +443,23 @@ internal sealed partial class Supervisor : IAsyncDisposable
             LogProtocolViolation(_logger, "zygote", e.Message);
         }
 
-        Post(new SupervisorEvent.ZygoteGone(generation, "its connection closed", FromProcessExit: false));
+        // A zygote that closed its connection is exiting: say how (an exit code, a signal) when it
+        // does so at once, which is what makes "stopped while loading the app" useful.
+        var detail = "its connection closed";
+        using (var wait = new CancellationTokenSource(ZygoteExitWait))
+        {
+            try
+            {
+                await zygote.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+                detail = $"{detail}, {ExitDescription(zygote)}";
+            }
+            catch (OperationCanceledException)
+            {
+                // Still running: the notice goes without it.
+            }
+        }
+
+        Post(new SupervisorEvent.ZygoteGone(generation, detail, FromProcessExit: false));
     }
 
     private void OnBootError(BootError error)
@@ -477,6 +496,8 @@ internal sealed partial class Supervisor : IAsyncDisposable
             return; // its other notice (end of stream, or exit) was handled already
         }
 
+        // Connected means the interpreter ran our bridge: what stopped it came with the app.
+        var connected = _zygoteConnection is not null;
         _zygoteConnection?.Dispose();
         _zygoteConnection = null;
         _zygote = null;
@@ -487,7 +508,15 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
         if (!_everReady)
         {
-            FailBoot($"Python '{Python}' stopped before loading the app ({detail})");
+            if (connected)
+            {
+                FailBoot($"Python '{Python}' stopped while loading the app ({detail})");
+            }
+            else
+            {
+                FailBoot($"'{Python}' is not a working Python: it stopped before starting Tapster's bridge ({detail})", BootFailure.SpecExitCode);
+            }
+
             return;
         }
 
@@ -615,7 +644,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
     private const string StackAbove = "the Python stack above shows where it hung";
 
     /// <summary>Ends the first boot with exit 3, showing the zygote's last stderr lines (a traceback, a stack dump).</summary>
-    private void FailBoot(string summary)
+    private void FailBoot(string summary, int exitCode = BootFailure.ImportExitCode)
     {
         string tail;
         lock (_zygoteStderrTail)
@@ -623,7 +652,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
             tail = string.Join('\n', _zygoteStderrTail);
         }
 
-        _boot.TrySetResult(new BootFailure(summary, tail.Length > 0 ? tail : null, BootFailure.ImportExitCode));
+        _boot.TrySetResult(new BootFailure(summary, tail.Length > 0 ? tail : null, exitCode));
     }
 
     /// <summary>

@@ -82,6 +82,26 @@ public class AppLoadingTests
     }
 
     [Fact]
+    public async Task A_program_that_is_not_python_exits_2_with_one_line_naming_it()
+    {
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync(
+            "probe:app", ["--workers", "1", "--python", "/bin/true"], addPython: false);
+        Assert.Equal(2, code);
+        var last = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.Equal("tapster: error: '/bin/true' is not a working Python: it stopped before starting Tapster's bridge (exit code 0)", last);
+    }
+
+    [Fact]
+    public async Task An_app_that_ends_the_process_while_importing_exits_3()
+    {
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("exit_on_import:app", OneWorker);
+        Assert.Equal(3, code);
+        var last = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.StartsWith("tapster: error: Python ", last, StringComparison.Ordinal);
+        Assert.Contains("stopped while loading the app (its connection closed, exit code 7)", last, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_dependency_fails_naming_the_module_and_the_python_used()
     {
         var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("missing_dep:app", OneWorker);
