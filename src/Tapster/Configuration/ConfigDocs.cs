@@ -59,7 +59,8 @@ internal static class ConfigDocs
 
             Every problem is reported at start-up, all at once, each with its file, line and column, and Tapster
             exits with code 2 without starting anything: a wrong type, a value out of range, an unknown key (with
-            the nearest known one), a bad duration or size. `tapster config check` does the same checks, then
+            the nearest known one), a bad duration or size. A `TAPSTER_` environment variable Tapster does not read
+            is an error too, naming the nearest one (`TAPSTER_WORKER` is a typo for `TAPSTER_WORKERS`). `tapster config check` does the same checks, then
             those `serve` makes before it starts Python (the app can be found, the interpreter exists, the
             secrets open, the certificates load, the static directories exist), and stops there (exit 0 or 2);
             `tapster config show` prints every effective value and where it came from, with

@@ -64,9 +64,35 @@ internal static class ConfigLoader
             }
         }
 
+        UnknownVariables(inputs, errors);
         settings = StaticSchema.ApplyFile(settings, file, errors, shown);
         settings = settings with { AppEnvironment = AppEnvironmentBuilder.Build(settings, file, inputs, errors, shown) };
         return new ConfigResult(settings, errors, shown, file?.Name);
+    }
+
+    /// <summary>Every variable Tapster reads: a setting's twin, the config file, the secrets' key and file.</summary>
+    private static readonly string[] KnownVariables =
+    [
+        .. SettingsSchema.All.Select(s => s.EnvVar).OfType<string>(),
+        ConfigEnvVar, Secrets.SecretsLocation.SecretsFileVariable, Secrets.SecretsLocation.MasterKeyVariable, Secrets.SecretsLocation.KeyFileVariable,
+    ];
+
+    /// <summary>
+    /// A TAPSTER_ variable Tapster does not read is a typo until proven otherwise (TAPSTER_WORKER=8
+    /// would otherwise leave the default worker count running unnoticed), so it is an error, as an
+    /// unknown key in tapster.toml is.
+    /// </summary>
+    private static void UnknownVariables(ConfigInputs inputs, List<ConfigError> errors)
+    {
+        foreach (var name in inputs.Environment.Keys.Where(k => k.StartsWith(Secrets.SecretName.ReservedPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            if (!KnownVariables.Contains(name, StringComparer.Ordinal))
+            {
+                var suggestion = DidYouMean.Suggest(name, KnownVariables.Select(v => (v, v)));
+                var hint = suggestion is null ? "`tapster config docs` lists every setting and its variable" : $"did you mean {suggestion}?";
+                errors.Add(new ConfigError($"environment variable {name} is not one Tapster reads ({hint})"));
+            }
+        }
     }
 
     /// <summary>Applies a flag's or variable's text; returns the source to show, or null when it was wrong.</summary>

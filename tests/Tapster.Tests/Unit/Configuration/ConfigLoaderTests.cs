@@ -13,6 +13,19 @@ public sealed class ConfigLoaderTests
         Assert.Equal(SettingsSchema.Defaults with { AppEnvironment = settings.AppEnvironment }, settings);
     }
 
+    [Theory]
+    [InlineData("TAPSTER_WORKER", "environment variable TAPSTER_WORKER is not one Tapster reads (did you mean TAPSTER_WORKERS?)")]
+    [InlineData("TAPSTER_MASTERKEY", "environment variable TAPSTER_MASTERKEY is not one Tapster reads (did you mean TAPSTER_MASTER_KEY?)")]
+    [InlineData("TAPSTER_SOMETHING_ELSE", "environment variable TAPSTER_SOMETHING_ELSE is not one Tapster reads (`tapster config docs` lists every setting and its variable)")]
+    public void Load_AMisspelledVariable_IsAnErrorNamingTheNearestOne(string name, string error)
+    {
+        using var config = new TempConfig();
+
+        var result = config.Load(new() { [name] = "8", ["TAPSTER_THREADS"] = "2", ["TAPSTER_CONFIG"] = "tapster.toml", ["TAPSTER_MASTER_KEY_FILE"] = "" });
+
+        Assert.Equal(error, Assert.Single(result.Errors).ToString());
+    }
+
     [Fact]
     public void Load_EveryKeyOfTheFile_ReachesServeSettings()
     {
