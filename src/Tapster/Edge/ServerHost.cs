@@ -182,7 +182,10 @@ internal static partial class ServerHost
         }
 
         acme?.Start();
-        var listening = string.Join(", ", settings.Bind.Concat(settings.Tls.Listen.Select(a => $"https://{a}")));
+        // What Kestrel bound (a port of 0 is the one it chose), not what was asked; HTTPS keeps its
+        // scheme, the internal HTTP/2 socket is left out.
+        var listening = string.Join(", ", web.Urls.Where(u => !u.StartsWith("http://unix:", StringComparison.Ordinal))
+            .Select(u => u.StartsWith("http://", StringComparison.Ordinal) ? u["http://".Length..] : u));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
         StartupTrim.Run();
         await web.WaitForShutdownAsync().ConfigureAwait(false);

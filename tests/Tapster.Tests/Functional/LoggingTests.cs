@@ -9,6 +9,21 @@ public class LoggingTests(SharedProbeServer shared)
     TapsterServer Server => shared.Server;
 
     [Fact]
+    public async Task The_listening_line_names_the_port_the_system_chose_for_port_0()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--bind", "127.0.0.1:0");
+        var listening = await server.WaitForEventAsync(e => e.Str("event") == "server.listening", Http.Short);
+
+        var addresses = listening.Str("Bind")!.Split(", ");
+        Assert.Equal(2, addresses.Length);
+        Assert.Equal($"127.0.0.1:{server.Port}", addresses[0]);
+        var chosen = int.Parse(addresses[1]["127.0.0.1:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(0, chosen);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{chosen}") };
+        Assert.Equal("ok", await client.GetStringAsync("/"));
+    }
+
+    [Fact]
     public async Task The_apps_stdout_and_stderr_lines_are_logged_with_the_worker_pid_and_stream()
     {
         var q = "abc" + Guid.NewGuid().ToString("N")[..8];
