@@ -75,6 +75,12 @@ internal sealed class ConfigFile
         foreach (var table in document.Tables)
         {
             var tableName = KeyPath(table.Name!);
+            if (table is TableArraySyntax && SettingsSchema.Find(tableName) is not null)
+            {
+                file.AddArrayTable(tableName, table);
+                continue;
+            }
+
             if (table is TableArraySyntax || !Sections.Contains(tableName))
             {
                 var suggestion = DidYouMean.Suggest(tableName, Sections.Select(s => (s, s)));
@@ -88,6 +94,29 @@ internal sealed class ConfigFile
         }
 
         return file;
+    }
+
+    /// <summary>
+    /// One <c>[[limits.rate]]</c> table: the same as one inline table in <c>rate = [{ ... }]</c>, which is
+    /// what the setting's parser reads, so its entries move into one (located at the first header).
+    /// </summary>
+    private void AddArrayTable(string key, TableSyntaxBase table)
+    {
+        if (!_values.TryGetValue(key, out var value) || value.Value is not ArraySyntax array)
+        {
+            array = new ArraySyntax();
+            _values[key] = new FileValue(array, SourceLocation.Of(Name, table.Name!.Span));
+        }
+
+        var inline = new InlineTableSyntax();
+        while (table.Items.ChildrenCount > 0)
+        {
+            var entry = table.Items.GetChild(0)!;
+            table.Items.RemoveChildAt(0);
+            inline.Items.Add(new InlineTableItemSyntax(entry));
+        }
+
+        array.Items.Add(new ArrayItemSyntax { Value = inline });
     }
 
     /// <summary>The tables the schema has keys under, <c>[env]</c> and <c>[static]</c>.</summary>

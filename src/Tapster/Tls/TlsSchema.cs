@@ -37,7 +37,7 @@ internal static class TlsSchema
         new TypedSetting<IReadOnlyList<CertificateFiles>>
         {
             Key = "tls.certificates", Flag = "--tls-cert", Placeholder = "CERT=KEY", Parser = CertificatesParser,
-            Doc = "PEM certificates (the server's first, then its chain) and their PEM private keys: `[{ cert = \"example.pem\", key = \"example.key\" }]`, relative to the config file. SNI picks the one whose SAN names the host (wildcards too); the first is the default. Changed files are picked up within seconds, without a restart. The flag repeats (`--tls-cert cert.pem=key.pem`, relative to the current directory); its environment twin is comma-separated.",
+            Doc = "PEM certificates (the server's first, then its chain) and their PEM private keys: `[{ cert = \"example.pem\", key = \"example.key\" }]` (or one `[[tls.certificates]]` table each), relative to the config file. SNI picks the one whose SAN names the host (wildcards too); the first is the default. Changed files are picked up within seconds, without a restart. The flag repeats (`--tls-cert cert.pem=key.pem`, relative to the current directory); its environment twin is comma-separated.",
             DefaultDoc = "`[]`",
             Check = CheckCertificates,
             Get = s => s.Tls.Certificates, Set = (s, v) => s with { Tls = s.Tls with { Certificates = v } },

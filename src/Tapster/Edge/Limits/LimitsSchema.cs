@@ -61,7 +61,7 @@ internal static class LimitsSchema
         new TypedSetting<IReadOnlyList<RateLimitRule>>
         {
             Key = "limits.rate", Flag = "--rate-limit", Placeholder = "PREFIX=RATE", Parser = RulesParser,
-            Doc = "Per-client rate limits: token buckets per URL prefix, `[{ prefix = \"/login\", rate = \"10/m\", burst = 5 }]`. rate is N/s, N/m or N/h; burst (default: N) is how many may come at once; by is \"ip\" (IPv6 clients by their /64) or \"header:NAME\" (an API key; clients without it by IP). The longest matching prefix applies; over it, 429 with Retry-After, before static files and workers. The flag repeats (`--rate-limit /login=10/m`); its environment twin is comma-separated.",
+            Doc = "Per-client rate limits: token buckets per URL prefix, `[{ prefix = \"/login\", rate = \"10/m\", burst = 5 }]`, or one `[[limits.rate]]` table per rule. rate is N/s, N/m or N/h; burst (default: N) is how many may come at once; by is \"ip\" (IPv6 clients by their /64) or \"header:NAME\" (an API key; clients without it by IP). The longest matching prefix applies; over it, 429 with Retry-After, before static files and workers. The flag repeats (`--rate-limit /login=10/m`); its environment twin is comma-separated.",
             DefaultDoc = "`[]` (no limit)",
             Check = OnePerPrefix,
             Get = s => s.Limits.RateLimits, Set = (s, v) => s with { Limits = s.Limits with { RateLimits = v } },

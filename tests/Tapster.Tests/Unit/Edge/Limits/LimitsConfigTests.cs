@@ -55,6 +55,44 @@ public sealed class LimitsConfigTests
     }
 
     [Fact]
+    public void Rate_limits_may_be_written_as_an_array_of_tables()
+    {
+        using var config = new TempConfig("""
+            [[limits.rate]]
+            prefix = "/login"
+            rate = "10/m"
+            burst = 5
+
+            [[limits.rate]]
+            prefix = "/api"
+            rate = "100/s"
+            by = "header:X-API-Key"
+
+            [limits]
+            header_timeout = "3s"
+            """);
+
+        var limits = config.LoadValid().Limits;
+
+        Assert.Equal(TimeSpan.FromSeconds(3), limits.HeaderTimeout);
+        Assert.Equal(
+            [new RateLimitRule("/login", 10, TimeSpan.FromMinutes(1), 5, null), new RateLimitRule("/api", 100, TimeSpan.FromSeconds(1), 100, "X-API-Key")],
+            limits.RateLimits);
+    }
+
+    [Theory]
+    [InlineData("[[limits.rate]]\nprefix = \"/a\"\nrate = \"10/day\"\n", "tapster.toml:1:3: limits.rate rate '10/day' must be N/s, N/m or N/h")]
+    [InlineData("[[limits.rate]]\nprefix = \"/a\"\nrate = \"1/s\"\n[[limits.rate]]\nprefix = \"/a\"\nrate = \"2/s\"\n", "tapster.toml:1:3: limits.rate prefix '/a' has two rules; keep one")]
+    [InlineData("[[workers.count]]\nn = 1\n", "tapster.toml:1:3: workers.count must be a whole number")]
+    [InlineData("[[limits.rates]]\nprefix = \"/a\"\n", "tapster.toml:1:3: unknown table [[limits.rates]]")]
+    public void A_wrong_array_of_tables_is_reported_at_its_first_header(string toml, string error)
+    {
+        using var config = new TempConfig(toml);
+
+        Assert.StartsWith(error, Assert.Single(config.Load().Errors).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_rate_limit_flag_takes_prefix_equals_rate()
     {
         using var config = new TempConfig();
