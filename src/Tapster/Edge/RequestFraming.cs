@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Tapster.Edge;
 
@@ -15,6 +16,16 @@ internal static class RequestFraming
     /// <summary>The status and short message refusing <paramref name="request"/>, or null when its framing is sound.</summary>
     public static (int Status, string Message)? Refusal(HttpRequest request)
     {
+        // RFC 9112 3.2 / RFC 9113 8.3.1: a request target is visible ASCII. Kestrel refuses spaces and
+        // non-ASCII bytes in an HTTP/1.1 request line but lets other control characters through, and
+        // takes any byte in an HTTP/2 :path; the app would see them in PATH_INFO and QUERY_STRING (and
+        // log them). nginx refuses them too.
+        if (request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget is { } target
+            && target.AsSpan().ContainsAnyExceptInRange('!', '~'))
+        {
+            return (StatusCodes.Status400BadRequest, "Bad Request: a control character, space or non-ASCII byte in the request target\n");
+        }
+
         var transferEncoding = request.Headers.TransferEncoding;
         if (transferEncoding.Count == 0)
         {

@@ -22,6 +22,18 @@ public class Http2Tests(SharedProbeServer shared)
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal("ok", await r.Content.ReadAsStringAsync());
     }
+
+    [Theory]
+    [InlineData("/a b")]
+    [InlineData("/a\u0001b")]
+    [InlineData("/?q=\u007f")]
+    [InlineData("/\u00ff\u00fe")]
+    public async Task An_HTTP_2_path_with_a_space_a_control_character_or_a_non_ASCII_byte_gets_400_as_over_HTTP_1_1(string path)
+    {
+        Assert.Equal(200, await RawHttp2.GetStatusAsync(shared.Server.Port, "/"));
+
+        Assert.Equal(400, await RawHttp2.GetStatusAsync(shared.Server.Port, path));
+    }
 }
 
 /// <summary>The edge features are not HTTP/1.1 only: the same rules over h2c.</summary>

@@ -54,6 +54,9 @@ public class SmugglingTests(SmugglingTests.LoggingProbeServer shared) : IClassFi
         ["an absolute-form target with another Host"] = ("GET http://other.example/ HTTP/1.1\r\nHost: x\r\n\r\n", 400, null),
         ["two Host headers"] = ("GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400, null),
         ["no Host header"] = ("GET / HTTP/1.1\r\n\r\n", 400, null),
+        ["a control character in the path"] = ("GET /a\u0001b HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Bad Request: a control character, space or non-ASCII byte in the request target"),
+        ["DEL in the query"] = ("GET /?a\u007fb HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Bad Request: a control character, space or non-ASCII byte in the request target"),
+        ["a non-ASCII byte in the path"] = ("GET /a\u00ffb HTTP/1.1\r\nHost: x\r\n\r\n", 400, null),
         ["a request pipelined after a refused one"] = ($"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n{Smuggled}", 400, null),
     };
 
