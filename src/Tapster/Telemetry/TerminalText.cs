@@ -1,26 +1,19 @@
+using System.Globalization;
 using System.Text;
 
 namespace Tapster.Telemetry;
 
 /// <summary>
 /// Makes text that came from outside (a client's path, an app's output) safe for a terminal: control
-/// characters are shown escaped, so nobody can forge log lines or send escape sequences to an operator.
+/// characters are shown escaped, so nobody can forge log lines or send escape sequences to an operator,
+/// and so are the Unicode bidirectional controls and line separators, which can reorder or split what
+/// the operator reads without a single control character ("Trojan Source").
 /// </summary>
 internal static class TerminalText
 {
     public static string Sanitize(string text)
     {
-        var clean = true;
-        foreach (var c in text)
-        {
-            if (char.IsControl(c))
-            {
-                clean = false;
-                break;
-            }
-        }
-
-        if (clean)
+        if (!text.AsSpan().ContainsAny(Escaped))
         {
             return text;
         }
@@ -28,9 +21,9 @@ internal static class TerminalText
         var builder = new StringBuilder(text.Length + 8);
         foreach (var c in text)
         {
-            if (char.IsControl(c))
+            if (Escaped.Contains(c))
             {
-                builder.Append("\\x").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+                builder.Append(c <= '\u00ff' ? "\\x" : "\\u").Append(((int)c).ToString(c <= '\u00ff' ? "x2" : "x4", CultureInfo.InvariantCulture));
             }
             else
             {
@@ -40,4 +33,9 @@ internal static class TerminalText
 
         return builder.ToString();
     }
+
+    /// <summary>C0, DEL and C1; the bidi marks, embeddings, overrides and isolates; line and paragraph separators.</summary>
+    private static readonly System.Buffers.SearchValues<char> Escaped = System.Buffers.SearchValues.Create(
+        [.. Enumerable.Range(0, 0xa0).Select(i => (char)i).Where(char.IsControl),
+         '\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u2028', '\u2029']);
 }
