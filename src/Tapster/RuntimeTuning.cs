@@ -25,11 +25,24 @@ internal static partial class RuntimeTuning
     /// </summary>
     private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
+    /// <summary>
+    /// Event threads (epoll loops). With inline completions .NET runs one per core, so that request
+    /// work on them can use every core; but here the Python workers do most of the work (the server
+    /// takes a quarter to a tenth of the CPU a request costs), and two loops on two cores only took
+    /// turns waking up: one per two cores served 2-3% more requests/s with a lower p99, side by side.
+    /// </summary>
+    private const string EventThreads = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
+
     public static void ApplyOrReexecute(string[] args)
     {
         if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
         {
             Environment.SetEnvironmentVariable(InlineCompletions, "1");
+        }
+
+        if (Environment.GetEnvironmentVariable(EventThreads) is null)
+        {
+            Environment.SetEnvironmentVariable(EventThreads, Math.Max(1, Environment.ProcessorCount / 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         // Only the native build: under `dotnet` (tests, JIT) /proc/self/exe is the host, not Tapster.
