@@ -84,6 +84,12 @@ internal static partial class AppEnvironmentBuilder
             errors.Add(new ConfigError($"env.{variable} holds a NUL character, which the environment cannot carry", origin.Location));
         }
 
+        foreach (var (variable, origin) in origins.Where(o => EnvironmentStringBytes(o.Key, environment[o.Key]) > MaxEnvironmentStringBytes))
+        {
+            // execve refuses the whole environment (E2BIG) and Python would never start.
+            errors.Add(new ConfigError($"env.{variable} takes {EnvironmentStringBytes(variable, environment[variable])} bytes, more than the 128 KiB Linux passes for one variable; put it in a file and pass the path", origin.Location));
+        }
+
         foreach (var (variable, origin) in origins.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             shown.Add(new EffectiveValue($"{SettingsSchema.EnvTable}.{variable}", ValueParsers.Quote(environment[variable]), origin.Source, origin.Secret || LooksSecret(variable, environment[variable])));
@@ -91,6 +97,12 @@ internal static partial class AppEnvironmentBuilder
 
         return environment;
     }
+
+    /// <summary>Linux's MAX_ARG_STRLEN: one NAME=value string of the environment, its NUL included.</summary>
+    private const int MaxEnvironmentStringBytes = 128 * 1024;
+
+    private static int EnvironmentStringBytes(string name, string value) =>
+        System.Text.Encoding.UTF8.GetByteCount(name) + 1 + System.Text.Encoding.UTF8.GetByteCount(value) + 1;
 
     private static void ResolveSecretFiles(Dictionary<string, string> environment, Dictionary<string, AppEnvironmentOrigin> origins, string workingDirectory, List<ConfigError> errors)
     {

@@ -103,6 +103,16 @@ public sealed class AppEnvironmentTests
     }
 
     [Fact]
+    public void Load_AVariableLargerThanLinuxPassesToAProgram_IsAnError()
+    {
+        using var config = new TempConfig($"[env]\nBIG = \"{new string('x', 128 * 1024 - 4)}\"\nFITS = \"{new string('x', 128 * 1024 - 6)}\"\n");
+
+        var error = Assert.Single(config.Load().Errors);
+
+        Assert.Equal("tapster.toml:2:7: env.BIG takes 131073 bytes, more than the 128 KiB Linux passes for one variable; put it in a file and pass the path", error.ToString());
+    }
+
+    [Fact]
     public void Load_UnreadableNameFile_IsAnErrorNamingIt()
     {
         if (Environment.UserName == "root")
