@@ -60,17 +60,13 @@ internal static partial class StartupTrim
         (nint Start, nuint Length)? current = null;
         foreach (var line in smaps.AsSpan().EnumerateLines())
         {
-            if (TryParseMappingHeader(line, path, out var mapping))
+            if (IsMappingHeader(line))
             {
-                current = mapping;
-            }
-            else if (line.StartsWith("VmFlags:", StringComparison.Ordinal))
-            {
-                current = null; // the last field of a mapping: the next line starts another
+                current = ReadOnlyMappingOf(line, path);
             }
             else if (current is { } candidate && line.StartsWith("Anonymous:", StringComparison.Ordinal))
             {
-                if (IsZeroKilobytes(line["Anonymous:".Length..]))
+                if (line["Anonymous:".Length..].Trim() is "0 kB")
                 {
                     ranges.Add(candidate);
                 }
@@ -82,35 +78,35 @@ internal static partial class StartupTrim
         return ranges;
     }
 
-    /// <summary>"start-end perms offset dev inode path": true for a readable, non-writable mapping of path.</summary>
-    private static bool TryParseMappingHeader(ReadOnlySpan<char> line, string path, out (nint Start, nuint Length) mapping)
+    /// <summary>A mapping's first line, "start-end perms offset dev inode [path]"; the lines of its fields start with "Name:".</summary>
+    private static bool IsMappingHeader(ReadOnlySpan<char> line)
     {
-        mapping = default;
-        var dash = line.IndexOf('-');
-        var space = line.IndexOf(' ');
-        if (dash <= 0 || space <= dash || line.Length < space + 5 || !line.TrimEnd().EndsWith(path, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var perms = line.Slice(space + 1, 4);
-        if (perms[0] != 'r' || perms[1] != '-' || line.TrimEnd()[..^path.Length] is not [.., ' '])
-        {
-            return false;
-        }
-
-        if (!ulong.TryParse(line[..dash], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var start)
-            || !ulong.TryParse(line[(dash + 1)..space], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var end)
-            || end <= start)
-        {
-            return false;
-        }
-
-        mapping = ((nint)start, (nuint)(end - start));
-        return true;
+        var firstField = line[..Math.Max(0, line.IndexOf(' '))];
+        return firstField.Contains('-') && !firstField.EndsWith(':');
     }
 
-    private static bool IsZeroKilobytes(ReadOnlySpan<char> value) => value.Trim() is "0 kB";
+    /// <summary>The range of a readable, non-writable mapping of path; null for any other mapping.</summary>
+    private static (nint Start, nuint Length)? ReadOnlyMappingOf(ReadOnlySpan<char> header, string path)
+    {
+        var dash = header.IndexOf('-');
+        var space = header.IndexOf(' ');
+        var text = header.TrimEnd();
+        if (text.Length < space + 5 || !text.EndsWith(path, StringComparison.Ordinal) || text[..^path.Length] is not [.., ' '])
+        {
+            return null;
+        }
+
+        var perms = header.Slice(space + 1, 4);
+        if (perms[0] != 'r' || perms[1] != '-'
+            || !ulong.TryParse(header[..dash], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var start)
+            || !ulong.TryParse(header[(dash + 1)..space], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var end)
+            || end <= start)
+        {
+            return null;
+        }
+
+        return ((nint)start, (nuint)(end - start));
+    }
 
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(nint address, nuint length, int advice);

@@ -49,7 +49,7 @@ public sealed class StartupTrimTests
         // The binary's mapping has no Anonymous line of its own (an older kernel): nothing is assumed.
         var smaps = $"""
             55c5bc8e9000-55c5bcffe000 r-xp 00014000 fe:00 5308553  {Binary}
-            VmFlags: rd ex
+            Rss:                6248 kB
             7f0000000000-7f0000001000 rw-p 00000000 00:00 0
             Anonymous:             0 kB
             """;
