@@ -200,6 +200,36 @@ public sealed class StaticFilesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_encoded_or_doubled_slash_cannot_carry_a_static_url_past_the_mount_to_the_apps_own_static_route()
+    {
+        // Flask serves the same directory at /static, and routes on the decoded, slash-merged path.
+        await using var flask = await TapsterServer.StartAsync("flask_static:app", new Dictionary<string, string> { ["STATIC_ROOT"] = root },
+            "--workers", "1", "--static", $"/static={root}");
+        foreach (var target in new[] { "/static%2F.env", "/static%2f.env", "//static/.env", "/static%2Fpasswd", "///static//.env" })
+        {
+            using var raw = await RawHttp.ConnectAsync(flask.Port);
+            await raw.SendAsync(RawHttp.Get(target, "Connection: close\r\n"));
+            await raw.ReadUntilClosedAsync(Http.Short);
+            Assert.StartsWith("HTTP/1.1 404 ", raw.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain("hunter2", raw.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain("root:", raw.Text, StringComparison.Ordinal);
+        }
+
+        foreach (var target in new[] { "/static%2Fapp.css", "//static/app.css" })
+        {
+            using var raw = await RawHttp.ConnectAsync(flask.Port);
+            await raw.SendAsync(RawHttp.Get(target, "Connection: close\r\n"));
+            await raw.ReadUntilClosedAsync(Http.Short);
+            Assert.StartsWith("HTTP/1.1 200 ", raw.Text, StringComparison.Ordinal);
+            Assert.EndsWith(Css, raw.Text, StringComparison.Ordinal);
+        }
+
+        // Served by Tapster, not by a worker.
+        var access = await flask.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "//static/app.css", Http.Short);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, access.GetProperty("worker_pid").ValueKind);
+    }
+
+    [Fact]
     public async Task A_raw_backslash_path_gets_400_and_each_refusal_is_logged_with_its_reason()
     {
         using var raw = await RawHttp.ConnectAsync(Server.Port);

@@ -3,10 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.RegularExpressions;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Tapster.Edge.Limits;
@@ -32,7 +30,7 @@ internal sealed partial class RateLimits : IAsyncDisposable
 
     public RequestDelegate Wrap(RequestDelegate next) => _rules.Length == 0 ? next : context =>
     {
-        if (Match(context.Request.Path.Value ?? "/", AppPath(context)) is not { } match)
+        if (Match(context.Request.Path.Value ?? "/", RoutedPath.Of(context)) is not { } match)
         {
             return next(context);
         }
@@ -91,23 +89,6 @@ internal sealed partial class RateLimits : IAsyncDisposable
 
     /// <summary>Longest header key kept as it is; longer ones are hashed (44 characters).</summary>
     private const int MaxKeyLength = 64;
-
-    /// <summary>
-    /// The path as the app will see it in PATH_INFO: the raw target percent-decoded, with runs of
-    /// slashes merged as routers merge them. Kestrel's own path keeps %2F encoded and drops dot
-    /// segments, so "/%2Fhealth" or "/api/limited/../x/..%2flimited" would slip past a rule on it.
-    /// </summary>
-    internal static string AppPath(HttpContext context)
-    {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
-        RequestFrameWriter.SplitTarget(raw, out var path, out _);
-        Span<byte> bytes = path.Length <= 1024 ? stackalloc byte[path.Length] : new byte[path.Length];
-        var decoded = Encoding.Latin1.GetString(bytes[..RequestFrameWriter.PercentDecode(path, bytes)]);
-        return MultipleSlashes().Replace(decoded, "/");
-    }
-
-    [GeneratedRegex("/{2,}")]
-    private static partial Regex MultipleSlashes();
 
     /// <summary>The longest rule covering either path: Kestrel's, or the one the app will route on.</summary>
     private (RateLimitRule Rule, PartitionedRateLimiter<string> Buckets)? Match(string path, string appPath)

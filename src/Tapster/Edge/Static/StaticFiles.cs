@@ -41,17 +41,34 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
         {
             if (context.Request.Path.Value is { } path)
             {
-                foreach (var site in sites)
+                if (SiteCovering(path) is { } site)
                 {
-                    if (site.Covers(path))
-                    {
-                        return ServeAsync(context, site, path);
-                    }
+                    return ServeAsync(context, site, path);
+                }
+
+                // The app routes "/static%2F.env" and "//static/.env" to its own static route, past the
+                // dotfile and symlink rules here: a prefix reached that way is the static site's too.
+                if (RoutedPath.MayDiffer(path) && RoutedPath.Of(context) is var routed && SiteCovering(routed) is { } routedSite)
+                {
+                    return ServeAsync(context, routedSite, routed);
                 }
             }
 
             return app(context);
         };
+    }
+
+    private StaticSite? SiteCovering(string path)
+    {
+        foreach (var site in sites)
+        {
+            if (site.Covers(path))
+            {
+                return site;
+            }
+        }
+
+        return null;
     }
 
     private async Task ServeAsync(HttpContext context, StaticSite site, string path)

@@ -172,11 +172,12 @@ public sealed class LimitsConfigTests
     [InlineData("//health", "/health")]
     [InlineData("/environ%2Flimited", "/environ/limited")]
     [InlineData("/environ/limited/%2e%2e/x?q=1", "/environ/limited/../x")]
-    public void The_app_path_is_the_raw_target_decoded_with_slash_runs_merged(string rawTarget, string appPath)
+    [InlineData("/caf%C3%A9//menu", "/caf\u00e9/menu")]
+    public void The_routed_path_is_the_raw_target_decoded_with_slash_runs_merged(string rawTarget, string appPath)
     {
         var context = new DefaultHttpContext();
         context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget = rawTarget;
 
-        Assert.Equal(appPath, RateLimits.AppPath(context));
+        Assert.Equal(appPath, Tapster.Edge.RoutedPath.Of(context));
     }
 }
