@@ -230,6 +230,24 @@ public sealed class StaticFilesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pipe_in_the_directory_is_refused_at_once_instead_of_hanging_the_request()
+    {
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(root, "pipe")))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Head })
+        {
+            using var r = await SendAsync(method, "/static/pipe").WaitAsync(Http.Short);
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        }
+
+        await Server.WaitForEventAsync(e => e.Str("event") == "static.refused" && e.Str("Path") == "/static/pipe" && e.Str("Reason")!.Contains("not a regular file", StringComparison.Ordinal), Http.Short);
+    }
+
+    [Fact]
     public async Task A_raw_backslash_path_gets_400_and_each_refusal_is_logged_with_its_reason()
     {
         using var raw = await RawHttp.ConnectAsync(Server.Port);

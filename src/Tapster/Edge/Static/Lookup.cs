@@ -18,5 +18,8 @@ internal enum Lookup
     /// <summary>Resolves (through a symlink) to a place outside the static directory. 404.</summary>
     Outside,
 
+    /// <summary>A FIFO, a socket or a device: only regular files are served (nginx refuses them too). 404.</summary>
+    Special,
+
     Missing,
 }

@@ -222,6 +222,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
         Lookup.DotSegment => (StatusCodes.Status404NotFound, "a . or .. segment"),
         Lookup.Hidden => (StatusCodes.Status404NotFound, "a dotfile, and dotfiles are off"),
         Lookup.Outside => (StatusCodes.Status404NotFound, "resolves outside the static directory (a symlink)"),
+        Lookup.Special => (StatusCodes.Status404NotFound, "not a regular file (a pipe, a socket or a device)"),
         _ => (StatusCodes.Status404NotFound, "no such file"),
     };
 

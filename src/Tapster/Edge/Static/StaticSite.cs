@@ -101,8 +101,18 @@ internal sealed class StaticSite
             return check;
         }
 
-        file = new FileInfo(real);
-        return file.Exists ? Lookup.File : System.IO.Directory.Exists(real) ? Lookup.Directory : Lookup.Missing;
+        switch (FileKind.Of(real))
+        {
+            case FileKind.Kind.Regular:
+                file = new FileInfo(real);
+                return Lookup.File;
+            case FileKind.Kind.Directory:
+                return Lookup.Directory;
+            case FileKind.Kind.Special:
+                return Lookup.Special;
+            default:
+                return Lookup.Missing;
+        }
     }
 
     private Lookup CheckSegments(ReadOnlySpan<char> path)
