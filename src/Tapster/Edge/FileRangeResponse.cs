@@ -13,8 +13,11 @@ internal static class FileRangeResponse
     /// <summary>
     /// Streams <paramref name="count"/> bytes from <paramref name="offset"/>, through
     /// <paramref name="compressor"/> when given; returns the bytes read from the file.
+    /// <paramref name="sent"/>, when given, counts the bytes flushed so far, for the log of a response
+    /// the client cut short (this method throws then).
     /// </summary>
-    public static async Task<long> SendAsync(HttpContext context, SafeFileHandle handle, long offset, long count, ResponseCompressor? compressor = null)
+    public static async Task<long> SendAsync(HttpContext context, SafeFileHandle handle, long offset, long count, ResponseCompressor? compressor = null,
+        System.Runtime.CompilerServices.StrongBox<long>? sent = null)
     {
         var writer = context.Response.BodyWriter;
         var position = offset;
@@ -49,6 +52,10 @@ internal static class FileRangeResponse
                 position += read;
                 remaining -= read;
                 await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                if (sent is not null)
+                {
+                    sent.Value += read;
+                }
             }
         }
         finally

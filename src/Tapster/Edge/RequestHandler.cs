@@ -106,9 +106,13 @@ internal sealed partial class RequestHandler(
             || e is BadHttpRequestException)
         {
             // Only while nothing was sent: a write that failed had already started the response.
-            if (!context.Response.HasStarted)
+            if (e is BadHttpRequestException bad && !context.Response.HasStarted)
             {
-                context.Response.StatusCode = e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status499ClientClosedRequest;
+                context.Response.StatusCode = bad.StatusCode;
+            }
+            else
+            {
+                ClientClosed.Mark(context);
             }
         }
         finally
@@ -162,7 +166,7 @@ internal sealed partial class RequestHandler(
                 exchange.Compressor?.Finish();
                 return exchange.BytesSent;
             case ExchangeOutcome.ClientGone:
-                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                ClientClosed.Mark(context);
                 return exchange.BytesSent;
             case ExchangeOutcome.LengthMismatch:
                 LogLengthMismatch(logger, context.Request.Path.Value);

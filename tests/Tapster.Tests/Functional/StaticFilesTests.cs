@@ -248,6 +248,26 @@ public sealed class StaticFilesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_download_the_client_cuts_short_is_logged_with_its_status_and_the_bytes_sent_and_no_error()
+    {
+        File.WriteAllBytes(Path.Combine(root, "big.bin"), new byte[32 * 1024 * 1024]);
+        using (var raw = await RawHttp.ConnectAsync(Server.Port))
+        {
+            raw.Socket.ReceiveBufferSize = 64 * 1024;
+            await raw.SendAsync(RawHttp.Get("/static/big.bin"));
+            Assert.True(await raw.ReadUntilAsync(t => t.Length > 100_000, Http.Short), raw.Text[..Math.Min(200, raw.Text.Length)]);
+            raw.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // reset, as a closed tab does
+        }
+
+        var access = await Server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/static/big.bin", Http.Short);
+        Assert.Equal(200, access.GetProperty("status").GetInt32());
+        var bytes = access.GetProperty("bytes").GetInt64();
+        Assert.True(bytes is > 0 and < 32 * 1024 * 1024, access.GetRawText());
+        using var after = await SendAsync(HttpMethod.Get, "/static/app.css");
+        Assert.DoesNotContain(Server.Events(), e => e.Str("event") == "ApplicationError");
+    }
+
+    [Fact]
     public async Task A_raw_backslash_path_gets_400_and_each_refusal_is_logged_with_its_reason()
     {
         using var raw = await RawHttp.ConnectAsync(Server.Port);

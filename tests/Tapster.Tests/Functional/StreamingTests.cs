@@ -55,6 +55,15 @@ public class StreamingTests(SharedProbeServer shared)
             after = int.Parse(await Server.Client.GetTextAsync("/close-count"), System.Globalization.CultureInfo.InvariantCulture);
         }
         Assert.True(after == before + 1, $"close() count went from {before} to {after} within {sw.Elapsed} (the stream takes 10 s if never stopped)");
+
+        // Logged with the status that went out and the bytes that did, and no error: a client leaving is
+        // no fault of the server's.
+        var access = await Server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/close-tracker", Http.Short);
+        Assert.Equal(200, access.GetProperty("status").GetInt32());
+        Assert.True(access.GetProperty("bytes").GetInt64() > 0, access.GetRawText());
+        Assert.Equal("ok", await Server.Client.GetTextAsync("/"));
+        Assert.DoesNotContain(Server.Events(), e => e.Str("level") == "error" && e.GetRawText().Contains("close-tracker", StringComparison.Ordinal)
+            || e.Str("event") == "ApplicationError");
     }
 
     [Fact]

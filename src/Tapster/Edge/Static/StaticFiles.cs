@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -76,6 +77,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
         var started = Stopwatch.GetTimestamp();
         var requestId = RequestIds.Assign(context);
         long bytes = 0;
+        var sent = new StrongBox<long>(); // what got out when a download is cut short
         try
         {
             // The same edge rules as the app's responses: CORS preflights, security headers.
@@ -85,11 +87,12 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
             }
 
             headers.Apply(context);
-            bytes = await RespondAsync(context, site, path, requestId).ConfigureAwait(false);
+            bytes = await RespondAsync(context, site, path, requestId, sent).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException)
         {
-            context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+            ClientClosed.Mark(context);
+            bytes = sent.Value;
         }
         finally
         {
@@ -98,7 +101,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
     }
 
     /// <summary>Answers the request; returns the body bytes sent, for the access log.</summary>
-    private async Task<long> RespondAsync(HttpContext context, StaticSite site, string path, string requestId)
+    private async Task<long> RespondAsync(HttpContext context, StaticSite site, string path, string requestId, StrongBox<long> sent)
     {
         var request = context.Request;
         var response = context.Response;
@@ -178,7 +181,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
             return 0;
         }
 
-        return await SendAsync(context, served, range, path, requestId).ConfigureAwait(false);
+        return await SendAsync(context, served, range, path, requestId, sent).ConfigureAwait(false);
     }
 
     private static (FileInfo File, string? Coding) ChooseRepresentation(StaticSite site, FileInfo file, Microsoft.Extensions.Primitives.StringValues acceptEncoding)
@@ -194,7 +197,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
         return (file, null);
     }
 
-    private async Task<long> SendAsync(HttpContext context, FileInfo file, ByteRange range, string path, string requestId)
+    private async Task<long> SendAsync(HttpContext context, FileInfo file, ByteRange range, string path, string requestId, StrongBox<long> sent)
     {
         Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         try
@@ -212,7 +215,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
 
         using (handle)
         {
-            return await FileRangeResponse.SendAsync(context, handle, range.Start, range.Length).ConfigureAwait(false);
+            return await FileRangeResponse.SendAsync(context, handle, range.Start, range.Length, sent: sent).ConfigureAwait(false);
         }
     }
 
