@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.AspNetCore.Http;
 
 namespace Tapster.Tests.Functional;
 
@@ -265,6 +266,24 @@ public sealed class StaticFilesTests : IAsyncLifetime
         Assert.True(bytes is > 0 and < 32 * 1024 * 1024, access.GetRawText());
         using var after = await SendAsync(HttpMethod.Get, "/static/app.css");
         Assert.DoesNotContain(Server.Events(), e => e.Str("event") == "ApplicationError");
+    }
+
+    [Theory]
+    [InlineData("my dir", "/static/my%20dir/")]
+    [InlineData("\u65e5\u672c", "/static/%E6%97%A5%E6%9C%AC/")]
+    [InlineData("a\u0001b", "/static/a%01b/")]
+    public async Task A_directory_redirect_carries_its_path_percent_encoded(string name, string location)
+    {
+        Directory.CreateDirectory(Path.Combine(root, name));
+        File.WriteAllText(Path.Combine(root, name, "index.html"), "<p>index</p>\n");
+        using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = Server.BaseAddress };
+
+        using var r = await client.GetAsync(new PathString("/static/" + name).ToUriComponent() + "?q=1");
+
+        Assert.Equal(HttpStatusCode.MovedPermanently, r.StatusCode);
+        Assert.Equal(location + "?q=1", r.Headers.Location!.OriginalString);
+        using var followed = await client.GetAsync(r.Headers.Location);
+        Assert.Equal("<p>index</p>\n", await followed.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -119,7 +119,8 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
             {
                 // As nginx does: relative links in the index page resolve against the slash.
                 response.StatusCode = StatusCodes.Status301MovedPermanently;
-                response.Headers.Location = path + "/" + request.QueryString.Value;
+                // Encoded again: the path was decoded, and a header carries ASCII only ("/static/my dir/").
+                response.Headers.Location = new PathString(path + "/").ToUriComponent() + request.QueryString.Value;
                 return 0;
             }
 
