@@ -21,6 +21,9 @@ internal sealed class ForwardedHeaders(TrustedProxies trusted)
     private static readonly string[] ClientClaims =
         ["Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Real-IP"];
 
+    /// <summary>What a proxy speaking <c>Forwarded</c> did not write: a client's, passed through.</summary>
+    private static readonly string[] XForwardedFamily = ["X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix"];
+
     public RequestDelegate Wrap(RequestDelegate next) => context =>
     {
         Apply(context);
@@ -43,12 +46,24 @@ internal sealed class ForwardedHeaders(TrustedProxies trusted)
         List<ForwardedHop> hops;
         if (headers.ContainsKey("X-Forwarded-For") || !headers.TryGetValue("Forwarded", out var forwarded))
         {
-            hops = ParseXForwarded(headers["X-Forwarded-For"], headers["X-Forwarded-Proto"], headers["X-Forwarded-Host"]);
+            // Without X-Forwarded-For (a proxy that sets only X-Forwarded-Proto, as many nginx setups
+            // do) the trusted peer is the nearest hop, and its scheme and host still count, as in Gunicorn.
+            var forwardedFor = headers["X-Forwarded-For"];
+            if (StringValues.IsNullOrEmpty(forwardedFor) && context.Connection.RemoteIpAddress is { } peer)
+            {
+                forwardedFor = new IPEndPoint(peer, context.Connection.RemotePort).ToString();
+            }
+
+            hops = ParseXForwarded(forwardedFor, headers["X-Forwarded-Proto"], headers["X-Forwarded-Host"]);
             headers.Remove("Forwarded");
         }
         else
         {
             hops = ParseForwarded(forwarded);
+            foreach (var name in XForwardedFamily)
+            {
+                headers.Remove(name);
+            }
         }
 
         if (Resolve(hops, trusted) is not { } client)
@@ -188,7 +203,11 @@ internal sealed class ForwardedHeaders(TrustedProxies trusted)
             text = text[..colon];
         }
 
-        return IPAddress.TryParse(text, out var address) && (text.Contains(':', StringComparison.Ordinal) || text.Count(c => c == '.') == 3)
+        // IPv4 only in its canonical dotted-decimal form: IPAddress.TryParse also reads inet_aton's octal,
+        // hexadecimal and short forms (0177.0.0.1 is 127.0.0.1), which nginx's realip module and most
+        // other readers of the same header do not.
+        return IPAddress.TryParse(text, out var address)
+            && (text.Contains(':', StringComparison.Ordinal) || address.ToString() == text)
             ? (address, port)
             : (null, 0);
     }

@@ -78,6 +78,32 @@ public sealed class ForwardedHeadersTests
     }
 
     [Fact]
+    public void A_trusted_proxy_that_sends_only_X_Forwarded_Proto_and_Host_sets_the_scheme_and_host_and_keeps_the_peer()
+    {
+        var context = Request("10.0.0.2", ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "shop.example"));
+
+        new ForwardedHeaders(Trust("10.0.0.0/8")).Apply(context);
+
+        Assert.Equal(IPAddress.Parse("10.0.0.2"), context.Connection.RemoteIpAddress);
+        Assert.Equal(50000, context.Connection.RemotePort);
+        Assert.Equal("https", context.Request.Scheme);
+        Assert.Equal("shop.example", context.Request.Host.Value);
+    }
+
+    [Fact]
+    public void Beside_Forwarded_the_X_Forwarded_headers_a_client_sent_are_removed()
+    {
+        var context = Request("10.0.0.2", ("Forwarded", "for=198.51.100.7;proto=https;host=good.example"),
+            ("X-Forwarded-Host", "evil.example"), ("X-Forwarded-Proto", "http"), ("X-Forwarded-Port", "1"), ("X-Forwarded-Prefix", "/evil"));
+
+        new ForwardedHeaders(Trust("10.0.0.0/8")).Apply(context);
+
+        Assert.Equal("good.example", context.Request.Host.Value);
+        Assert.Equal("https", context.Request.Scheme);
+        Assert.DoesNotContain(context.Request.Headers.Keys, k => k.StartsWith("X-Forwarded-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void RFC_7239_Forwarded_is_read_without_X_Forwarded_For_with_its_quoted_IPv6_node_and_port()
     {
         var context = Request("10.0.0.2",
@@ -137,6 +163,10 @@ public sealed class ForwardedHeadersTests
     [InlineData("12345")]
     [InlineData("[2001:db8::1")]
     [InlineData("192.0.2.1:99999")]
+    [InlineData("0177.0.0.1")]
+    [InlineData("010.010.010.010")]
+    [InlineData("0x7f.0.0.1")]
+    [InlineData("127.1")]
     public void Nodes_that_are_not_addresses_are_refused(string text) =>
         Assert.Null(ForwardedHeaders.ParseNode(text).Address);
 
