@@ -74,6 +74,7 @@ internal static class Validators
         return false;
     }
 
+    /// <summary>RFC 9110 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a recipient must accept too.</summary>
     private static bool TryParseDate(string? text, out DateTimeOffset date) =>
-        DateTimeOffset.TryParseExact(text, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out date);
+        Microsoft.Net.Http.Headers.HeaderUtilities.TryParseDate(text, out date);
 }

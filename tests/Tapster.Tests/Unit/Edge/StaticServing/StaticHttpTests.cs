@@ -86,6 +86,9 @@ public sealed class StaticHttpTests
     [InlineData(null, "Sun, 01 Mar 2026 12:30:15 GMT", true)]
     [InlineData(null, "Sun, 01 Mar 2026 13:00:00 GMT", true)]
     [InlineData(null, "Sun, 01 Mar 2026 12:30:14 GMT", false)]
+    [InlineData(null, "Sunday, 01-Mar-26 12:30:15 GMT", true)]
+    [InlineData(null, "Sun Mar  1 12:30:15 2026", true)]
+    [InlineData(null, "Sun Mar  1 12:30:14 2026", false)]
     [InlineData(null, "not a date", false)]
     [InlineData(null, null, false)]
     public void Validators_IsNotModified_IfNoneMatchBeatsIfModifiedSince(string? ifNoneMatch, string? ifModifiedSince, bool expected) =>
@@ -98,6 +101,7 @@ public sealed class StaticHttpTests
     [InlineData("W/\"abc\"", false)]
     [InlineData("Sun, 01 Mar 2026 12:30:15 GMT", true)]
     [InlineData("Sun, 01 Mar 2026 12:30:16 GMT", false)]
+    [InlineData("Sunday, 01-Mar-26 12:30:15 GMT", true)]
     public void Validators_RangeStillValid_NeedsTheExactVersion(string? ifRange, bool expected) =>
         Assert.Equal(expected, Validators.RangeStillValid(new StringValues(ifRange), "\"abc\"", Validators.LastModified(Written)));
 
