@@ -156,6 +156,11 @@ public sealed class StaticFilesTests : IAsyncLifetime
         Assert.Equal(("GZIP-BYTES", "gzip"), (gzip.Body, gzip.Encoding));
         Assert.Equal(("console.log('plain');\n", (string?)null), (plain.Body, plain.Encoding));
         Assert.Equal(3, new[] { brotli.ETag, gzip.ETag, plain.ETag }.Distinct().Count());
+
+        // q-values count, as for compressed app responses: the client's preferred coding wins.
+        Assert.Equal("gzip", (await GetAsync("br;q=0.001, gzip;q=1")).Encoding);
+        Assert.Equal("br", (await GetAsync("br, gzip")).Encoding);
+        Assert.Null((await GetAsync("br;q=0, gzip;q=0")).Encoding);
     }
 
     [Fact]

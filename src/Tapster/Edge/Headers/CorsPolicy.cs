@@ -57,7 +57,8 @@ internal sealed class CorsPolicy
         }
 
         var allowOrigin = AllowOrigin(origin);
-        if (allowOrigin.Count == 0 || !Contains(_methods, method.ToString()) || !HeadersAllowed(request.AccessControlRequestHeaders))
+        // Methods are case-sensitive (RFC 9110 9.1), and browsers compare them so: "patch" is not "PATCH".
+        if (allowOrigin.Count == 0 || !Contains(_methods, method.ToString(), StringComparison.Ordinal) || !HeadersAllowed(request.AccessControlRequestHeaders))
         {
             return PreflightResult.Refused;
         }

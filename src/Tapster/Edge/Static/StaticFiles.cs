@@ -185,11 +185,17 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
         return await SendAsync(context, served, range, path, requestId, sent).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The precompressed sibling of the coding the client prefers, as for compressed app responses:
+    /// by q, Brotli on a tie; the other one when the preferred has no sibling; else the file itself.
+    /// </summary>
     private static (FileInfo File, string? Coding) ChooseRepresentation(StaticSite site, FileInfo file, Microsoft.Extensions.Primitives.StringValues acceptEncoding)
     {
-        foreach (var (coding, suffix) in Precompressed)
+        var (brotli, gzip) = AcceptEncoding.Qualities(acceptEncoding, "br", "gzip");
+        var order = gzip > brotli ? Enumerable.Reverse(Precompressed) : Precompressed;
+        foreach (var (coding, suffix) in order)
         {
-            if (AcceptEncoding.Accepts(acceptEncoding, coding) && site.Sibling(file, suffix) is { } sibling)
+            if ((coding == "br" ? brotli : gzip) > 0 && site.Sibling(file, suffix) is { } sibling)
             {
                 return (sibling, coding);
             }

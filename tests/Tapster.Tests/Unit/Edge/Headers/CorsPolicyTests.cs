@@ -64,6 +64,16 @@ public sealed class CorsPolicyTests
         Assert.Equal(PreflightResult.NotPreflight, new CorsPolicy(Shop).Preflight(request, new HeaderDictionary()));
     }
 
+    [Theory]
+    [InlineData("PATCH", true)]
+    [InlineData("patch", false)]
+    public void Preflight_Method_IsComparedCaseSensitivelyAsBrowsersDo(string method, bool allowed)
+    {
+        var settings = new CorsSettings { AllowOrigins = ["https://shop.example"], AllowMethods = ["GET", "PATCH"] };
+
+        Assert.Equal(allowed ? PreflightResult.Allowed : PreflightResult.Refused, Preflight(settings, "https://shop.example", method, "").Result);
+    }
+
     [Fact]
     public void Preflight_Wildcards_AllowAnyOriginAndHeaderWithoutVary()
     {
