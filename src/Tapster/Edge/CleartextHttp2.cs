@@ -38,7 +38,19 @@ internal sealed class CleartextHttp2
     private async Task RouteAsync(ConnectionContext connection, ConnectionDelegate http1)
     {
         var http2 = _http2;
-        if (http2 is not null && await StartsWithPrefaceAsync(connection).ConfigureAwait(false))
+        bool isHttp2;
+        try
+        {
+            isHttp2 = http2 is not null && await StartsWithPrefaceAsync(connection).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException)
+        {
+            // Closed before a byte came (a TCP health check, a port scan, the end of a load test):
+            // nothing to answer, and nothing wrong with the server.
+            return;
+        }
+
+        if (isHttp2 && http2 is not null)
         {
             await http2(connection).ConfigureAwait(false);
             return;

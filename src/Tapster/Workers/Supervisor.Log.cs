@@ -25,13 +25,16 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 111, EventName = "worker.exited", Level = LogLevel.Debug, Message = "Worker {WorkerId} (pid {Pid}) exited: {Status}")]
     private static partial void LogWorkerExited(ILogger logger, uint workerId, int pid, string status);
 
+    [LoggerMessage(EventId = 121, EventName = "worker.exit_status", Level = LogLevel.Warning, Message = "Worker {WorkerId} (pid {Pid}) ended on its own with {Status}")]
+    private static partial void LogWorkerExitStatus(ILogger logger, uint workerId, int pid, string status);
+
     [LoggerMessage(EventId = 112, EventName = "worker.crashed", Level = LogLevel.Error, Message = "Worker {WorkerId} (pid {Pid}) died: {Reason}; replacing it")]
     private static partial void LogWorkerCrashed(ILogger logger, uint workerId, int pid, string reason);
 
     [LoggerMessage(EventId = 113, EventName = "worker.retired", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) retired after {Requests} requests")]
     private static partial void LogWorkerRetired(ILogger logger, uint workerId, int pid, long requests);
 
-    [LoggerMessage(EventId = 114, EventName = "worker.recycling", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) reached {Requests} requests; recycling it gracefully")]
+    [LoggerMessage(EventId = 114, EventName = "worker.recycling", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) reached {Requests} requests; recycling it gracefully once its replacement is ready")]
     private static partial void LogRecycling(ILogger logger, uint workerId, int pid, long requests);
 
     [LoggerMessage(EventId = 115, EventName = "worker.timeout", Level = LogLevel.Error, Message = "Worker {WorkerId} (pid {Pid}) overstayed the {TimeoutSeconds}s request timeout; logging its Python stack, then killing it")]

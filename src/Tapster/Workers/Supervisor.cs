@@ -204,9 +204,9 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 OnZygoteGone(gone.Detail);
                 break;
             case SupervisorEvent.Forked forked:
-                if (_workers.TryGetValue(forked.WorkerId, out var forkedWorker) && forkedWorker.Pid == 0)
+                if (_workers.TryGetValue(forked.WorkerId, out var forkedWorker))
                 {
-                    forkedWorker.Pid = forked.Pid;
+                    forkedWorker.Attach(forked.Pid);
                 }
 
                 break;
@@ -237,8 +237,10 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 Kill(kill.Worker);
                 break;
             case SupervisorEvent.Recycle recycle when recycle.Worker.State == WorkerState.Ready:
+                // It serves on until its replacement is ready, as in a reload: a replacement that cannot
+                // load the app (a broken deploy, without preload) must not leave the pool empty.
                 LogRecycling(_logger, recycle.Worker.Id, recycle.Worker.Pid, recycle.Worker.RequestsServed);
-                Drain(recycle.Worker);
+                recycle.Worker.RecycleDue = true;
                 SpawnWorkers();
                 break;
             case SupervisorEvent.Resize resize when _everReady && !_stopping:
@@ -257,8 +259,8 @@ internal sealed partial class Supervisor : IAsyncDisposable
             case SupervisorEvent.ZygoteLoadOverdue overdue when overdue.Generation == _zygoteGeneration && _zygote is not null && !_zygoteReady:
                 OnZygoteLoadOverdue(_zygote.Id, overdue);
                 break;
-            case SupervisorEvent.WorkerBootOverdue overdue when overdue.Worker.State == WorkerState.Starting:
-                OnWorkerBootOverdue(overdue);
+            case SupervisorEvent.WorkerBootOverdue overdue when _workers.TryGetValue(overdue.WorkerId, out var booting) && booting.State == WorkerState.Starting:
+                OnWorkerBootOverdue(booting, overdue);
                 break;
             case SupervisorEvent.Stop stop:
                 StopEverything();
@@ -562,8 +564,10 @@ internal sealed partial class Supervisor : IAsyncDisposable
             return;
         }
 
-        // Only the current generation counts: during a reload the old workers serve until replaced.
-        var live = _workers.Values.Count(w => w.Generation == _generation && (w.State is WorkerState.Starting or WorkerState.Ready));
+        // Only the current generation counts, and not a worker due for recycling: during a reload, and
+        // until its replacement is ready, the leaving worker serves on.
+        var live = _workers.Values.Count(w => w.Generation == _generation
+            && (w.State == WorkerState.Starting || (w.State == WorkerState.Ready && !w.RecycleDue)));
         // No-preload boots one worker first, so an app that cannot import fails once, not N times.
         var target = !_everReady && !_settings.Preload ? 1 : _workerTarget;
         Span<byte> fork = stackalloc byte[Frame.HeaderSize + 4];
@@ -574,6 +578,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
             var worker = new WorkerProcess(id, _settings.Threads, now)
             {
                 Generation = _generation,
+                ZygoteGeneration = _zygoteGeneration,
                 RecycleAfter = _settings.MaxRequests > 0 ? _settings.MaxRequests + jitter : long.MaxValue,
             };
             _workers[id] = worker;
@@ -589,7 +594,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 return;
             }
 
-            After(_settings.BootTimeout, new SupervisorEvent.WorkerBootOverdue(worker, StackDumped: false));
+            After(_settings.BootTimeout, new SupervisorEvent.WorkerBootOverdue(id, StackDumped: false));
         }
     }
 
@@ -604,7 +609,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         if (!overdue.StackDumped)
         {
             LogLoadOverdue(_logger, _appName, _settings.BootTimeout.TotalSeconds, pid);
-            DumpStackThen(pid, overdue with { StackDumped = true });
+            DumpStackThen(signal => Signals.Send(pid, signal), overdue with { StackDumped = true });
             return;
         }
 
@@ -619,13 +624,12 @@ internal sealed partial class Supervisor : IAsyncDisposable
     }
 
     /// <summary>A worker that has not connected in the boot timeout (it hangs importing the app with --no-preload): as for the zygote.</summary>
-    private void OnWorkerBootOverdue(SupervisorEvent.WorkerBootOverdue overdue)
+    private void OnWorkerBootOverdue(WorkerProcess worker, SupervisorEvent.WorkerBootOverdue overdue)
     {
-        var worker = overdue.Worker;
         if (!overdue.StackDumped)
         {
             LogWorkerBootOverdue(_logger, worker.Id, worker.Pid, _settings.BootTimeout.TotalSeconds);
-            DumpStackThen(worker.Pid, overdue with { StackDumped = true }); // no pid yet: nothing to dump
+            DumpStackThen(worker.Signal, overdue with { StackDumped = true }); // no pid yet: nothing to dump
             return;
         }
 
@@ -659,9 +663,9 @@ internal sealed partial class Supervisor : IAsyncDisposable
     /// SIGUSR1 makes faulthandler in the bridge write every thread's stack to stderr, which is logged;
     /// <paramref name="next"/> (the kill) comes once it has had <see cref="StackDumpGrace"/> to do so.
     /// </summary>
-    private void DumpStackThen(int pid, SupervisorEvent next)
+    private void DumpStackThen(Func<int, bool> signal, SupervisorEvent next)
     {
-        Signals.Send(pid, Signals.SigUsr1);
+        signal(Signals.SigUsr1);
         After(StackDumpGrace, next);
     }
 
@@ -686,7 +690,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
             return;
         }
 
-        worker.Pid = hello.Pid;
+        worker.Attach(hello.Pid);
         worker.Control = connection;
         _ = ReadControlAsync(worker, connection);
     }
@@ -773,9 +777,23 @@ internal sealed partial class Supervisor : IAsyncDisposable
     private void OnExited(int pid, int status)
     {
         var worker = _workers.Values.FirstOrDefault(w => w.Pid == pid);
-        LogWorkerExited(_logger, worker?.Id ?? 0, pid, status < 0 ? $"signal {-status}" : $"exit code {status}");
+        var described = status < 0 ? $"signal {-status}{SignalName(-status)}" : $"exit code {status}";
+        if (status != 0 && worker is not null && !(status == -Signals.SigKill && worker.Killed) && !_stopping)
+        {
+            // The cause of a crash (a segfault in an extension, os._exit(1)): the request's own event,
+            // which usually comes first, only knows that the worker went away. (Tapster also SIGKILLs
+            // a worker it buries, which may have died of something else first: only its SIGKILL is ours.)
+            LogWorkerExitStatus(_logger, worker.Id, pid, described);
+        }
+        else
+        {
+            LogWorkerExited(_logger, worker?.Id ?? 0, pid, described);
+        }
+
         if (worker is not null)
         {
+            // Reaped by the zygote already: its number may be someone else's now.
+            worker.Forget();
             OnWorkerLost(worker, status < 0 ? $"killed by signal {-status}" : $"exited with code {status}");
             _workers.Remove(worker.Id);
         }
@@ -790,6 +808,13 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
         var expected = worker.State == WorkerState.Draining || _stopping;
         Bury(worker);
+        if (worker.ZygoteGeneration != _zygoteGeneration)
+        {
+            // Its zygote is gone, so no exit notice will come to remove it: the entry goes now.
+            worker.Forget();
+            _workers.Remove(worker.Id);
+        }
+
         if (expected)
         {
             LogWorkerRetired(_logger, worker.Id, worker.Pid, worker.RequestsServed);
@@ -821,7 +846,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         // The stack dump starts before any of its connections is touched, and the others stay open until
         // the kill: closing them wakes its other threads, and a thread that exits while faulthandler
         // walks the threads can cut the dump short (seen once in CI).
-        DumpStackThen(worker.Pid, new SupervisorEvent.KillNow(worker));
+        DumpStackThen(worker.Signal, new SupervisorEvent.KillNow(worker));
         Retire(worker);
         slot.Connection.Dispose(); // the stuck request is answered 504 now
         SpawnWorkers();
@@ -863,12 +888,15 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
     }
 
-    /// <summary>A worker of a reload came up: one worker of an older generation leaves (one of them, if it is older itself).</summary>
+    /// <summary>
+    /// A worker came up: one worker of an older generation leaves (one of them, if it is older itself),
+    /// else one due for recycling.
+    /// </summary>
     private void ReplaceOlderGeneration(WorkerProcess ready)
     {
         var older = ready.Generation < _generation
             ? ready
-            : OldestServing(w => w.Generation < _generation);
+            : OldestServing(w => w.Generation < _generation) ?? OldestServing(w => w.RecycleDue);
         if (older is not null)
         {
             LogReplaced(_logger, older.Id, older.Pid);
@@ -893,9 +921,20 @@ internal sealed partial class Supervisor : IAsyncDisposable
         _dispatcher.Remove(worker);
     }
 
+    private static string SignalName(int signal) => signal switch
+    {
+        6 => " (SIGABRT)",
+        7 => " (SIGBUS)",
+        Signals.SigKill => " (SIGKILL: Tapster, the OOM killer or an operator)",
+        11 => " (SIGSEGV)",
+        Signals.SigTerm => " (SIGTERM)",
+        _ => "",
+    };
+
     private static void Kill(WorkerProcess worker)
     {
-        Signals.Send(worker.Pid, Signals.SigKill);
+        worker.Killed = true;
+        worker.Signal(Signals.SigKill);
         // An exchange still waiting on a slot sees its socket closed and answers 502 or 504.
         worker.Control?.Dispose();
         foreach (var slot in worker.Slots)
@@ -947,7 +986,8 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
         foreach (var worker in _workers.Values)
         {
-            Signals.Send(worker.Pid, Signals.SigKill);
+            worker.Signal(Signals.SigKill);
+            worker.Forget();
         }
 
         _events.Writer.TryComplete();

@@ -44,8 +44,11 @@ internal abstract record SupervisorEvent
     /// <summary>Zygote <paramref name="Generation"/> has not loaded the app in time; the second notice kills it.</summary>
     public sealed record ZygoteLoadOverdue(int Generation, bool StackDumped) : SupervisorEvent;
 
-    /// <summary>The worker has not connected all its slots in time; the second notice kills it.</summary>
-    public sealed record WorkerBootOverdue(WorkerProcess Worker, bool StackDumped) : SupervisorEvent;
+    /// <summary>
+    /// The worker has not connected all its slots in time; the second notice kills it. By id: the timer
+    /// lives for the whole boot timeout, and must not keep a worker that came up (or died) in memory.
+    /// </summary>
+    public sealed record WorkerBootOverdue(uint WorkerId, bool StackDumped) : SupervisorEvent;
 
     public sealed record Stop(TaskCompletionSource Done) : SupervisorEvent;
 }

@@ -25,7 +25,14 @@ internal sealed class WorkerProcess(uint id, int threads, long startedAt)
 
     public uint Id { get; } = id;
 
-    public int Pid { get; set; }
+    /// <summary>0 until the zygote reports the fork (or the worker's HELLO names it).</summary>
+    public int Pid { get; private set; }
+
+    /// <summary>The pidfd through which it is signalled; see <see cref="Signals.Open"/>.</summary>
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _process;
+
+    /// <summary>Which zygote forked it: only that one reports its exit.</summary>
+    public int ZygoteGeneration { get; init; }
 
     public int Threads { get; } = threads;
 
@@ -49,7 +56,31 @@ internal sealed class WorkerProcess(uint id, int threads, long startedAt)
     /// <summary>Recycle after this many requests; long.MaxValue = never.</summary>
     public long RecycleAfter { get; init; } = long.MaxValue;
 
+    /// <summary>Tapster sent it SIGKILL (a timeout, a broken protocol, or burying it): dying of that is no news.</summary>
+    public bool Killed { get; set; }
+
+    /// <summary>It reached <see cref="RecycleAfter"/> and serves on until its replacement is ready.</summary>
+    public bool RecycleDue { get; set; }
+
     public long RequestsServed => Interlocked.Read(ref _requestsServed);
+
+    /// <summary>Learns its process id, while the process is surely alive (just forked, or connected).</summary>
+    public void Attach(int pid)
+    {
+        if (Pid != 0)
+        {
+            return;
+        }
+
+        Pid = pid;
+        _process = Signals.Open(pid);
+    }
+
+    /// <summary>Signals its process, never another that was given the same number after it was reaped.</summary>
+    public bool Signal(int signal) => Signals.Send(_process, Pid, signal);
+
+    /// <summary>Its exit is known (or can no longer be): nothing is signalled through it from now on.</summary>
+    public void Forget() => _process?.Dispose();
 
     /// <summary>Counts a finished request; true when that reached the recycling threshold.</summary>
     public bool CountRequest() => Interlocked.Increment(ref _requestsServed) == RecycleAfter;

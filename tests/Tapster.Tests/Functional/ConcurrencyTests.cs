@@ -192,6 +192,34 @@ public class ConcurrencyTests
     }
 
     [Fact]
+    public async Task A_worker_due_for_recycling_serves_on_until_its_replacement_can_load_the_app()
+    {
+        var dir = Directory.CreateTempSubdirectory("tapster-recycle-").FullName;
+        var source = Path.Combine(dir, "versioned.py");
+        try
+        {
+            await File.WriteAllTextAsync(source, "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'old']\n");
+            await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", dir, "--workers", "1", "--threads", "1",
+                "--no-preload", "--max-requests", "3");
+
+            // Broken code on disk (a deploy in progress): every replacement fails to import it.
+            await File.WriteAllTextAsync(source, "raise RuntimeError('broken-deploy-8')\n");
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal("old", await server.Client.GetTextAsync("/"));
+            }
+
+            await server.WaitForLogAsync(l => l.Contains("broken-deploy-8", StringComparison.Ordinal), Http.Short);
+            Assert.Equal("old", await server.Client.GetTextAsync("/"));
+            Assert.Empty(server.Events("worker.retired"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task SIGTTIN_and_SIGTTOU_add_and_remove_a_worker_and_the_signals_gunicorn_users_send_never_kill_it()
     {
         await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1");

@@ -56,6 +56,24 @@ public class FailureTests
             Assert.Equal("ok", await server.Client.GetTextAsync("/"));
         Assert.NotEqual(pidBefore, await server.Client.GetTextAsync("/pid"));
         Assert.NotEmpty(server.Events("worker.crashed"));
+        // Why it died is logged too (/crash calls os._exit(1)), at warning level.
+        var status = await server.WaitForEventAsync(e => e.Str("event") == "worker.exit_status", Http.Short);
+        Assert.Equal(("warn", "exit code 1", pidBefore), (status.Str("level"), status.Str("Status"), status.GetProperty("Pid").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public async Task A_connection_closed_before_its_first_byte_is_no_error()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        for (var i = 0; i < 3; i++)
+        {
+            using var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync("127.0.0.1", server.Port);
+        }
+
+        Assert.Equal("ok", await server.Client.GetTextAsync("/"));
+        await server.WaitForEventAsync(e => e.Str("event") == "access", Http.Short);
+        Assert.DoesNotContain(server.Events(), e => e.Str("level") == "error");
     }
 
     [Fact]

@@ -157,7 +157,7 @@ public sealed class DispatcherTests : IDisposable
 
     private WorkerProcess AddWorker(Dispatcher dispatcher, uint id, int threads)
     {
-        var worker = new WorkerProcess(id, threads, 0) { Pid = 1000 + (int)id, State = WorkerState.Ready };
+        var worker = new WorkerProcess(id, threads, 0) { State = WorkerState.Ready };
         for (var i = 0; i < threads; i++)
         {
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
