@@ -22,6 +22,9 @@ internal sealed class LogSink : IAsyncDisposable
     /// <summary>How long a line may wait for company before it is written; nginx's buffered access log waits seconds.</summary>
     private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>At exit, how long the last lines may take to reach stdout.</summary>
+    private static readonly TimeSpan FinalFlushDeadline = TimeSpan.FromSeconds(3);
+
     private readonly Stream _output;
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
@@ -75,7 +78,17 @@ internal sealed class LogSink : IAsyncDisposable
         }
 
         _signal.Release();
-        await _writer.ConfigureAwait(false);
+        try
+        {
+            await _writer.WaitAsync(FinalFlushDeadline).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Stdout takes nothing (a stalled reader, a paused terminal): waiting longer would keep a
+            // stopped server from exiting until systemd kills it. The last lines are lost either way.
+            return;
+        }
+
         _signal.Dispose();
     }
 

@@ -973,6 +973,14 @@ internal sealed partial class Supervisor : IAsyncDisposable
         _dispatcher.Close();
         foreach (var worker in _workers.Values)
         {
+            // Stopping comes after the web server's graceful stop: a request still running has outlived
+            // the graceful timeout and its client was cut off. Its worker goes now, not after the
+            // zygote's own grace for its children.
+            if (worker.BusyCount > 0)
+            {
+                Kill(worker);
+            }
+
             worker.State = WorkerState.Dead;
             worker.Control?.Dispose();
         }

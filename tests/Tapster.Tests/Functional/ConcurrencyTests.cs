@@ -98,6 +98,10 @@ public class ConcurrencyTests
         await Task.Delay(500); // the 6 requests are in the app by now (1.5 s each); nothing to observe from outside
         Assert.DoesNotContain(requests, t => t.IsCompleted);
         server.SendSigterm();
+        // Said at the signal, while the requests still run.
+        var stopping = await server.WaitForEventAsync(e => e.Str("event") == "server.stopping", Http.Short);
+        Assert.Contains("10s", stopping.Str("message"), StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Events("access"), e => e.Str("path") == "/slow");
         foreach (var t in requests)
         {
             using var r = await t;

@@ -35,6 +35,20 @@ public sealed class LogSinkTests
     }
 
     [Fact]
+    public async Task Stopping_does_not_wait_forever_for_a_stdout_that_takes_nothing()
+    {
+        var output = new StalledStream();
+        var sink = new LogSink(output, isTerminal: false);
+        sink.WriteLine("last words"u8);
+        await output.FirstWrite.WaitAsync(Timeout);
+
+        // Never released: the deadline (a few seconds) ends the wait, not the reader.
+        await sink.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        output.Release();
+    }
+
+    [Fact]
     public async Task Lines_are_written_in_order_and_none_is_dropped_when_stdout_keeps_up()
     {
         var output = new MemoryStream();
