@@ -177,12 +177,12 @@ internal sealed partial class RequestHandler(
                 return exchange.BytesSent;
             case ExchangeOutcome.InvalidResponse:
                 LogInvalidResponse(logger, context.Request.Path.Value, exchange.AppError ?? "");
-                return await FailAsync(context, requestId, StatusCodes.Status500InternalServerError, "Internal Server Error\n").ConfigureAwait(false);
+                return await FailAsync(context, requestId, StatusCodes.Status500InternalServerError, "Internal Server Error\n", exchange.BytesSent).ConfigureAwait(false);
             case ExchangeOutcome.TimedOut:
-                return await FailAsync(context, requestId, StatusCodes.Status504GatewayTimeout, "Gateway Timeout: the app took too long\n").ConfigureAwait(false);
+                return await FailAsync(context, requestId, StatusCodes.Status504GatewayTimeout, "Gateway Timeout: the app took too long\n", exchange.BytesSent).ConfigureAwait(false);
             default:
                 supervisor.ReportBroken(slot.Worker, exchange.AppError ?? "it died during a request");
-                return await FailAsync(context, requestId, StatusCodes.Status502BadGateway, "Bad Gateway: the app's worker died\n").ConfigureAwait(false);
+                return await FailAsync(context, requestId, StatusCodes.Status502BadGateway, "Bad Gateway: the app's worker died\n", exchange.BytesSent).ConfigureAwait(false);
         }
     }
 
@@ -216,13 +216,16 @@ internal sealed partial class RequestHandler(
         return await FileRangeResponse.SendAsync(context, file.Handle, file.Offset, remaining).ConfigureAwait(false);
     }
 
-    /// <summary>Answers with an error status when nothing was sent yet, else cuts the connection.</summary>
-    private Task<long> FailAsync(HttpContext context, string requestId, int status, string message)
+    /// <summary>
+    /// Answers with an error status when nothing was sent yet, else cuts the connection (the log keeps
+    /// the status that went out and the <paramref name="sent"/> bytes that did).
+    /// </summary>
+    private Task<long> FailAsync(HttpContext context, string requestId, int status, string message, long sent)
     {
         if (context.Response.HasStarted)
         {
             context.Abort();
-            return Task.FromResult(0L);
+            return Task.FromResult(sent);
         }
 
         context.Response.Clear();

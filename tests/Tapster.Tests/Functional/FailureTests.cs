@@ -62,6 +62,21 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task A_stream_cut_by_the_timeout_is_logged_with_the_bytes_that_went_out()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--timeout", "1");
+        using var raw = await RawHttp.ConnectAsync(server.Port);
+        await raw.SendAsync(RawHttp.Get("/stream?n=20&delay=0.3"));
+
+        Assert.True(await raw.ReadUntilClosedAsync(Http.Short), raw.Text);
+        Assert.Contains("chunk0", raw.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("chunk19", raw.Text, StringComparison.Ordinal);
+        var access = await server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/stream", Http.Short);
+        Assert.Equal(200, access.GetProperty("status").GetInt32());
+        Assert.True(access.GetProperty("bytes").GetInt64() >= "chunk0\n".Length, access.GetRawText());
+    }
+
+    [Fact]
     public async Task A_connection_closed_before_its_first_byte_is_no_error()
     {
         await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
