@@ -175,5 +175,8 @@ def main():
     gc.collect()
     gc.freeze()
     trim.drop_startup_pages()
-    sock.sendall(READY_FRAME)
+    try:
+        sock.sendall(READY_FRAME)
+    except (BrokenPipeError, ConnectionResetError):
+        sys.exit(0)  # Tapster stopped while the app loaded (a stop signal): nothing to report
     Zygote(config, sock, reader, app).run()

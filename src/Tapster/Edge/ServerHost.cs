@@ -200,16 +200,17 @@ internal static partial class ServerHost
     /// <summary>Boots the pool; SIGTERM or SIGINT while the app is still importing stops it cleanly.</summary>
     private static async Task<BootFailure?> BootAsync(Supervisor supervisor)
     {
-        var interrupted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; interrupted.TrySetResult(); });
-        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; interrupted.TrySetResult(); });
+        // The shell's convention for the exit code: 128 + the signal's number (143 for SIGTERM, 130 for SIGINT).
+        var interrupted = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; interrupted.TrySetResult(128 + 15); });
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; interrupted.TrySetResult(128 + 2); });
         var boot = supervisor.StartAsync();
         if (await Task.WhenAny(boot, interrupted.Task).ConfigureAwait(false) == boot)
         {
             return await boot.ConfigureAwait(false);
         }
 
-        return new BootFailure("interrupted while the app was loading", null, 130);
+        return new BootFailure("interrupted while the app was loading", null, await interrupted.Task.ConfigureAwait(false));
     }
 
     private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, ServedCertificates certificates,

@@ -101,6 +101,21 @@ public class AppLoadingTests
         Assert.Contains("stopped while loading the app (its connection closed, exit code 7)", last, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("TERM", 143)]
+    [InlineData("INT", 130)]
+    public async Task A_stop_signal_while_the_app_loads_exits_128_plus_its_number(string signal, int exitCode)
+    {
+        await using var server = await TapsterServer.LaunchUnreadyAsync("hang_import:app", "--workers", "1");
+        await server.WaitForEventAsync(e => e.Str("event") == "zygote.starting", Http.Short);
+
+        server.SendSignal(signal);
+
+        Assert.Equal(exitCode, await server.WaitForExitAsync(Http.Short));
+        Assert.Contains("interrupted while the app was loading", server.AllOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Traceback", server.AllOutput, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_missing_dependency_fails_naming_the_module_and_the_python_used()
     {

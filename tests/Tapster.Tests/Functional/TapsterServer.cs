@@ -193,6 +193,9 @@ public sealed class TapsterServer : IAsyncDisposable
         throw new TimeoutException($"tapster was not ready within {timeout}:\n{AllOutput}");
     }
 
+    /// <summary>Starts <c>tapster serve</c> without waiting for it to serve (to signal it while it boots).</summary>
+    public static Task<TapsterServer> LaunchUnreadyAsync(string app, params string[] flags) => LaunchAsync(app, flags, null, addPython: true);
+
     /// <summary>Runs <c>tapster serve</c> expecting it to exit on its own (boot failures).</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)> StartExpectingExitAsync(
         string app, string[] flags, bool addPython = true, TimeSpan? timeout = null)
