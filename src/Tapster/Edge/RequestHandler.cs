@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
@@ -23,6 +24,9 @@ internal sealed partial class RequestHandler(
     /// <summary>Retry-After on 503: long enough for a queue to drain, short enough for a retry to matter.</summary>
     private const string RetryAfterSeconds = "1";
 
+    /// <summary>How long the rest of a refused body is read before the connection closes (nginx: lingering_timeout 5s).</summary>
+    private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(5);
+
     private readonly long _timeoutTicks = (long)(settings.Timeout.TotalSeconds * Stopwatch.Frequency);
 
     public async Task HandleAsync(HttpContext context)
@@ -32,6 +36,7 @@ internal sealed partial class RequestHandler(
         var queuedFor = 0.0;
         var workerPid = 0;
         long bytes = 0;
+        var linger = false;
         try
         {
             if (headers.TryAnswerPreflight(context))
@@ -41,11 +46,16 @@ internal sealed partial class RequestHandler(
 
             var read = await ReadBodyAsync(context).ConfigureAwait(false);
             using var body = read.Body;
+            if (body is null && read.RefusedWith == StatusCodes.Status413PayloadTooLarge)
+            {
+                (bytes, linger) = await RefuseTooLargeAsync(context).ConfigureAwait(false);
+                return;
+            }
+
             if (body is null)
             {
                 bytes = read.RefusedWith switch
                 {
-                    StatusCodes.Status413PayloadTooLarge => await RespondAsync(context, read.RefusedWith, "Request body too large\n").ConfigureAwait(false),
                     StatusCodes.Status408RequestTimeout => await RejectAsync(context, read.RefusedWith, "Request Timeout: the body came too slowly\n").ConfigureAwait(false),
                     StatusCodes.Status500InternalServerError => await RejectAsync(context, read.RefusedWith, "Internal Server Error: the request body could not be stored\n").ConfigureAwait(false),
                     StatusCodes.Status431RequestHeaderFieldsTooLarge => await RejectAsync(context, read.RefusedWith, "Request Header Fields Too Large: the chunked body's trailers are too large\n").ConfigureAwait(false),
@@ -118,6 +128,10 @@ internal sealed partial class RequestHandler(
         finally
         {
             accessLog.Write(context, requestId, bytes, started, queuedFor, workerPid);
+            if (linger)
+            {
+                await LingerAsync(context).ConfigureAwait(false);
+            }
         }
     }
 
@@ -257,6 +271,52 @@ internal sealed partial class RequestHandler(
     }
 
     /// <summary>A short plain-text answer made by Tapster itself; returns its length for the access log.</summary>
+    /// <summary>
+    /// 413 for a body declared too large, closing the connection; true when the rest of the body is
+    /// still to come and should be read and dropped (<see cref="LingerAsync"/>).
+    /// </summary>
+    private async Task<(long Sent, bool Linger)> RefuseTooLargeAsync(HttpContext context)
+    {
+        context.Response.Headers.Connection = "close";
+        var sent = await RespondAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large\n").ConfigureAwait(false);
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is not { IsReadOnly: false } limit)
+        {
+            return (sent, false); // the body was partly read: Kestrel's own limit ends the connection
+        }
+
+        limit.MaxRequestBodySize = null;
+        return (sent, true);
+    }
+
+    /// <summary>
+    /// A lingering close, as nginx does: a client still sending the body it declared (a browser
+    /// uploading a file) would be reset by the kernel when the connection closes on unread data, and
+    /// many then drop the 413 they already received and show "connection reset". What it sends on is
+    /// read and thrown away, for a few seconds at most, after the answer went out and was logged.
+    /// </summary>
+    private static async Task LingerAsync(HttpContext context)
+    {
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        linger.CancelAfter(LingerTime);
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            await context.Response.CompleteAsync().ConfigureAwait(false);
+            while (await context.Request.Body.ReadAsync(buffer, linger.Token).ConfigureAwait(false) > 0)
+            {
+                // Thrown away.
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            // The time is up, the client left, or it sent garbage: the connection closes either way.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private Task<long> RespondAsync(HttpContext context, int status, string message)
     {
         headers.Apply(context);

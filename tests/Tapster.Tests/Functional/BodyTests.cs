@@ -91,6 +91,27 @@ public class BodyTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task A_client_still_sending_a_body_declared_too_large_can_finish_and_reads_the_413()
+    {
+        // As a browser uploads a file: the whole declared body goes out before the answer is read.
+        // Without a lingering close the kernel resets the connection on the unread data, and the
+        // client's send fails (and many clients then drop the 413 they had received).
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--max-body-size", "1");
+        const int Size = 8 * 1024 * 1024;
+        using var raw = await RawHttp.ConnectAsync(server.Port);
+        await raw.SendAsync($"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {Size}\r\n\r\n");
+        var chunk = new byte[64 * 1024];
+        for (var sent = 0; sent < Size; sent += chunk.Length)
+        {
+            await raw.SendAsync(chunk); // throws if the server reset the connection
+        }
+
+        Assert.True(await raw.ReadUntilClosedAsync(Http.Short), raw.Text);
+        Assert.StartsWith("HTTP/1.1 413 ", raw.Text, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", raw.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_chunked_body_over_max_body_size_gets_413_too()
     {
         await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "2", "--max-body-size", "1");
