@@ -64,6 +64,12 @@ internal sealed class ForwardedHeaders(TrustedProxies trusted)
             {
                 headers.Remove(name);
             }
+
+            // "Forwarded: proto=https" alone: as with X-Forwarded-Proto alone, the peer is that hop.
+            if (hops is [.., { For: null } nearest] && context.Connection.RemoteIpAddress is { } peer)
+            {
+                hops[^1] = nearest with { For = peer, Port = context.Connection.RemotePort };
+            }
         }
 
         if (Resolve(hops, trusted) is not { } client)

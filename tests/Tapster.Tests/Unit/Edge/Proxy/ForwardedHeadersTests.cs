@@ -77,10 +77,12 @@ public sealed class ForwardedHeadersTests
         Assert.False(context.Request.Headers.ContainsKey("Forwarded"));
     }
 
-    [Fact]
-    public void A_trusted_proxy_that_sends_only_X_Forwarded_Proto_and_Host_sets_the_scheme_and_host_and_keeps_the_peer()
+    [Theory]
+    [InlineData("X-Forwarded-Proto", "https", "X-Forwarded-Host", "shop.example")]
+    [InlineData("Forwarded", "proto=https;host=shop.example", "X-Unrelated", "1")]
+    public void A_trusted_proxy_that_names_only_the_scheme_and_host_sets_them_and_keeps_the_peer(string name, string value, string otherName, string otherValue)
     {
-        var context = Request("10.0.0.2", ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "shop.example"));
+        var context = Request("10.0.0.2", (name, value), (otherName, otherValue));
 
         new ForwardedHeaders(Trust("10.0.0.0/8")).Apply(context);
 
