@@ -9,16 +9,10 @@ namespace Tapster.Edge;
 /// </summary>
 internal static class AcceptEncoding
 {
-    /// <summary>Whether the client takes <paramref name="coding"/> at all (a quality above 0).</summary>
-    public static bool Accepts(StringValues header, string coding) => Quality(header, coding) > 0;
-
     /// <summary>
-    /// The client's preference for <paramref name="coding"/>, 0 to 1: its own q (1 when it names it
-    /// without one), else the q of <c>*</c> when it is not named at all, else 0.
+    /// The client's preferences for two codings, 0 to 1 each, from one reading of the header: a coding's
+    /// own q (1 when it is named without one), else the q of <c>*</c> when it is not named at all, else 0.
     /// </summary>
-    public static double Quality(StringValues header, string coding) => Qualities(header, coding, coding).First;
-
-    /// <summary>The preferences for two codings, as <see cref="Quality"/> gives them, from one reading of the header.</summary>
     public static (double First, double Second) Qualities(StringValues header, string first, string second)
     {
         double? wildcard = null, firstQ = null, secondQ = null;

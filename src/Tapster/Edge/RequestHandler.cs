@@ -270,7 +270,6 @@ internal sealed partial class RequestHandler(
         return RespondAsync(context, status, message);
     }
 
-    /// <summary>A short plain-text answer made by Tapster itself; returns its length for the access log.</summary>
     /// <summary>
     /// 413 for a body declared too large, closing the connection; true when the rest of the body is
     /// still to come and should be read and dropped (<see cref="LingerAsync"/>).
@@ -317,6 +316,7 @@ internal sealed partial class RequestHandler(
         }
     }
 
+    /// <summary>A short plain-text answer made by Tapster itself; returns its length for the access log.</summary>
     private Task<long> RespondAsync(HttpContext context, int status, string message)
     {
         headers.Apply(context);

@@ -23,7 +23,7 @@ internal static class TerminalText
         {
             if (Escaped.Contains(c))
             {
-                builder.Append(c <= '\u00ff' ? "\\x" : "\\u").Append(((int)c).ToString(c <= '\u00ff' ? "x2" : "x4", CultureInfo.InvariantCulture));
+                builder.Append(Escape(c));
             }
             else
             {
@@ -33,6 +33,11 @@ internal static class TerminalText
 
         return builder.ToString();
     }
+
+    /// <summary>\x1b for a byte-sized character, \u202e beyond.</summary>
+    private static string Escape(char c) => c <= '\u00ff'
+        ? string.Create(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}")
+        : string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
 
     /// <summary>C0, DEL and C1; the bidi marks, embeddings, overrides and isolates; line and paragraph separators.</summary>
     private static readonly System.Buffers.SearchValues<char> Escaped = System.Buffers.SearchValues.Create(
