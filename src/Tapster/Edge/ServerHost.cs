@@ -188,9 +188,7 @@ internal static partial class ServerHost
             .Select(u => u.StartsWith("http://", StringComparison.Ordinal) ? u["http://".Length..] : u));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
         StartupTrim.Run();
-        // Said when the signal comes, not once the requests in flight are done.
-        using var stopping = web.Lifetime.ApplicationStopping.Register(() => LogStopping(logger, settings.GracefulTimeout.TotalSeconds));
-        await web.WaitForShutdownAsync().ConfigureAwait(false);
+        await GracefulStop.RunAsync(web, settings.GracefulTimeout, logger).ConfigureAwait(false);
         await supervisor.StopAsync().ConfigureAwait(false);
         await web.DisposeAsync().ConfigureAwait(false);
         LogStopped(logger);
@@ -289,9 +287,6 @@ internal static partial class ServerHost
 
     [LoggerMessage(EventId = 1, EventName = "server.listening", Level = LogLevel.Information, Message = "Tapster listening on {Bind} with {Workers} workers x {Threads} threads (python {Python})")]
     private static partial void LogListening(ILogger logger, string bind, int workers, int threads, string python);
-
-    [LoggerMessage(EventId = 2, EventName = "server.stopping", Level = LogLevel.Information, Message = "Stopping: no new connections; requests in flight get up to {GracefulSeconds}s to finish")]
-    private static partial void LogStopping(ILogger logger, double gracefulSeconds);
 
     [LoggerMessage(EventId = 3, EventName = "server.stopped", Level = LogLevel.Information, Message = "Stopped")]
     private static partial void LogStopped(ILogger logger);

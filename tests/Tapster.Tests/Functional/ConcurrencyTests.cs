@@ -135,6 +135,29 @@ public class ConcurrencyTests
         Assert.True(code == 0, $"exit code {code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none (still running)"}\n{server.AllOutput}");
     }
     [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task A_second_stop_signal_during_the_grace_stops_at_once_and_cuts_off_the_request_in_flight(string signal)
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--graceful-timeout", "120");
+        // The first chunk proves the request is in the app, which then sleeps far past the test's waits.
+        using var response = await server.Client.GetAsync("/stream?n=2&delay=120", HttpCompletionOption.ResponseHeadersRead);
+        using var body = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("chunk0", await body.ReadLineAsync());
+
+        server.SendSignal(signal);
+        var stopping = await server.WaitForEventAsync(e => e.Str("event") == "server.stopping", Http.Short);
+        Assert.Contains("signal again to stop at once", stopping.Str("message"), StringComparison.Ordinal);
+        server.SendSignal(signal);
+        await server.WaitForEventAsync(e => e.Str("event") == "server.stopping_now", Http.Short);
+
+        // Far less than the 120 s grace the first signal granted.
+        var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        Assert.True(code == 0, $"exit code {code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none (still running)"}\n{server.AllOutput}");
+        await Assert.ThrowsAnyAsync<IOException>(() => body.ReadToEndAsync());
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task SIGHUP_replaces_every_worker_without_failing_a_request(bool wholeProcessTree)
