@@ -32,6 +32,7 @@ Flask routes:
 Raw WSGI routes (exact PATH_INFO match, before Flask sees the request):
   GET  /file?type=T        wsgi.file_wrapper over a 200 KB deterministic file, with Content-Length,
                            as application/octet-stream or T
+  GET  /big-file?mb=32      wsgi.file_wrapper over a file of mb MiB of zeros (sparse), with Content-Length
   GET  /short-body         Content-Length: 100 but only 10 bytes of body
   GET  /long-body          Content-Length: 5 but 50 bytes of body
   GET  /hop-by-hop         sets "Connection: close" (a PEP 3333 error the server must reject);
@@ -262,6 +263,16 @@ def raw_file(environ, start_response):
     return wrapper(f, 65536)
 
 
+def raw_big_file(environ, start_response):
+    from urllib.parse import parse_qs
+    size = int(parse_qs(environ.get("QUERY_STRING", "")).get("mb", ["32"])[0]) << 20
+    path = os.path.join(STATE_DIR, f"big-{size}.bin")
+    with open(path, "ab") as f:  # sparse, and the same size whichever worker gets here first
+        f.truncate(size)
+    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(size))])
+    return environ["wsgi.file_wrapper"](open(path, "rb"), 65536)
+
+
 def raw_short_body(environ, start_response):
     start_response("200 OK", TEXT + [("Content-Length", "100")])
     return [b"0123456789"]
@@ -333,7 +344,7 @@ def raw_own_headers(environ, start_response):
 
 
 RAW_ROUTES = {
-    "/file": raw_file, "/short-body": raw_short_body, "/long-body": raw_long_body,
+    "/file": raw_file, "/big-file": raw_big_file, "/short-body": raw_short_body, "/long-body": raw_long_body,
     "/hop-by-hop": raw_hop_by_hop, "/write": raw_write, "/exc-info": raw_exc_info,
     "/close-tracker": raw_close_tracker, "/own-headers": raw_own_headers,
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -36,6 +37,7 @@ internal sealed partial class RequestHandler(
         var queuedFor = 0.0;
         var workerPid = 0;
         long bytes = 0;
+        var sent = new StrongBox<long>(); // what got out when the client leaves mid-response
         var linger = false;
         try
         {
@@ -109,8 +111,8 @@ internal sealed partial class RequestHandler(
                 }
             }
 
-            bytes = exchange.BytesSent; // what the log shows if finishing the response throws
-            bytes = await CompleteAsync(context, exchange, outcome, slot, requestId).ConfigureAwait(false);
+            sent.Value = exchange.BytesSent;
+            bytes = await CompleteAsync(context, exchange, outcome, slot, requestId, sent).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException
             || e is BadHttpRequestException)
@@ -124,6 +126,8 @@ internal sealed partial class RequestHandler(
             {
                 ClientClosed.Mark(context);
             }
+
+            bytes = sent.Value;
         }
         finally
         {
@@ -165,15 +169,18 @@ internal sealed partial class RequestHandler(
         }
     }
 
-    /// <summary>Finishes the response for <paramref name="outcome"/>; returns the body bytes the client got.</summary>
-    private async Task<long> CompleteAsync(HttpContext context, WorkerExchange exchange, ExchangeOutcome outcome, WorkerSlot slot, string requestId)
+    /// <summary>
+    /// Finishes the response for <paramref name="outcome"/>; returns the body bytes the client got.
+    /// <paramref name="sent"/> counts on while a file goes out, for the log of a download cut short.
+    /// </summary>
+    private async Task<long> CompleteAsync(HttpContext context, WorkerExchange exchange, ExchangeOutcome outcome, WorkerSlot slot, string requestId, StrongBox<long> sent)
     {
         switch (outcome)
         {
             case ExchangeOutcome.Completed when exchange.PendingFile is { } file:
                 using (file.Handle)
                 {
-                    return await SendFileAsync(context, file, exchange.Compressor).ConfigureAwait(false);
+                    return await SendFileAsync(context, file, exchange.Compressor, sent).ConfigureAwait(false);
                 }
 
             case ExchangeOutcome.Completed:
@@ -201,7 +208,7 @@ internal sealed partial class RequestHandler(
     }
 
     private static async Task<long> SendFileAsync(HttpContext context, (Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long Offset, long Count) file,
-        ResponseCompressor? compressor)
+        ResponseCompressor? compressor, StrongBox<long> sent)
     {
         var length = RandomAccess.GetLength(file.Handle);
         // An offset past the end (the app seeked there) is an empty body, not a negative one.
@@ -227,7 +234,7 @@ internal sealed partial class RequestHandler(
             return 0;
         }
 
-        return await FileRangeResponse.SendAsync(context, file.Handle, file.Offset, remaining).ConfigureAwait(false);
+        return await FileRangeResponse.SendAsync(context, file.Handle, file.Offset, remaining, sent: sent).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -96,6 +96,22 @@ public class StreamingTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task A_file_wrapper_download_the_client_cuts_short_is_logged_with_the_bytes_that_got_out()
+    {
+        using (var raw = await RawHttp.ConnectAsync(Server.Port))
+        {
+            raw.Socket.ReceiveBufferSize = 64 * 1024;
+            await raw.SendAsync(RawHttp.Get("/big-file?mb=32"));
+            Assert.True(await raw.ReadUntilAsync(t => t.Length > 100_000, Http.Short), raw.Text[..Math.Min(200, raw.Text.Length)]);
+            raw.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // reset, as a closed tab does
+        }
+
+        var access = await Server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/big-file", Http.Short);
+        Assert.Equal(200, access.GetProperty("status").GetInt32());
+        Assert.True(access.GetProperty("bytes").GetInt64() is > 100_000 and < 32 * 1024 * 1024, access.GetRawText());
+    }
+
+    [Fact]
     public async Task The_legacy_write_callable_sends_its_data_before_the_returned_iterable()
     {
         Assert.Equal("written-1\nwritten-2\nreturned\n", await Server.Client.GetTextAsync("/write"));
