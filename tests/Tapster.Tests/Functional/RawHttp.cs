@@ -46,6 +46,20 @@ public sealed partial class RawHttp : IDisposable
     public static string Get(string path, string extraHeaders = "") =>
         $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extraHeaders}\r\n";
 
+    /// <summary>
+    /// Starts downloading <paramref name="path"/> through a small receive window, reads past 100 KB of
+    /// it and resets the connection, as a closed browser tab does. False if 100 KB never came.
+    /// </summary>
+    public static async Task<bool> AbandonDownloadAsync(int port, string path)
+    {
+        using var raw = await ConnectAsync(port);
+        raw.Socket.ReceiveBufferSize = 64 * 1024;
+        await raw.SendAsync(Get(path));
+        var started = await raw.ReadUntilAsync(t => t.Length > 100_000, Http.Short);
+        raw.Socket.LingerState = new LingerOption(true, 0);
+        return started;
+    }
+
     /// <summary>Reads until the received text satisfies the condition, the connection closes, or the timeout.</summary>
     public async Task<bool> ReadUntilAsync(Func<string, bool> condition, TimeSpan timeout)
     {
