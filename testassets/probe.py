@@ -23,6 +23,9 @@ Flask routes:
   GET  /print?q=X          prints "stdout-marker-X" to stdout, "stderr-marker-X" to stderr and
                            "wsgi-errors-marker-X" to wsgi.errors (all flushed); returns "printed"
   GET  /pid                str(os.getpid())
+  GET  /spawn-child?q=X    starts a child process that inherits the worker's stdout; once the worker
+                           is gone (the child is reparented) it prints "child-marker-X <its pid>",
+                           then sleeps 60 s, keeping the output open; returns "<worker pid> <child pid>"
   GET  /threads?s=0        after sleeping s: {"thread": threading.get_ident(), "pid": os.getpid()}
   GET  /text?size=4096&type=text/plain&status=200&etag=&cc=&ce=
                            `size` bytes of compressible text (TEXT_LINE repeated) as `type`, with
@@ -56,6 +59,7 @@ PROBE_STATE_DIR when serving with --no-preload so that every worker sees the sam
 import hashlib
 import io
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -216,6 +220,22 @@ def print_():
     errors.write(f"wsgi-errors-marker-{q}\n")
     errors.flush()
     return "printed"
+
+
+_CHILD = (
+    "import os, sys, time\n"
+    "parent = os.getppid()\n"
+    "while os.getppid() == parent:\n"
+    "    time.sleep(0.02)\n"
+    "print(f'child-marker-{sys.argv[1]} {os.getpid()}', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+@app.get("/spawn-child")
+def spawn_child():
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, request.args.get("q", "")])
+    return f"{os.getpid()} {child.pid}"
 
 
 @app.get("/pid")

@@ -8,7 +8,7 @@ plain bytes concatenation.
 import struct
 
 MAGIC = b"TPST"
-VERSION = 2
+VERSION = 3
 MAX_PAYLOAD = 2 * 1024 * 1024
 
 # Frame types.
@@ -38,6 +38,8 @@ ROLE_ZYGOTE = 0
 ROLE_CONTROL = 1
 ROLE_SLOT = 2
 ROLE_SLOT_RESPONSES = 3
+ROLE_STDOUT = 4  # after WELCOME: the raw bytes of the worker's fd 1, no frames
+ROLE_STDERR = 5  # the same for fd 2
 
 # REQUEST body kinds.
 BODY_NONE = 0
@@ -51,7 +53,7 @@ OUTCOME_CANCELLED = 2
 
 HEADER = struct.Struct("<IBBH")
 HEADER_SIZE = HEADER.size
-_HELLO = struct.Struct("<4sHBBIIHHii16s")
+_HELLO = struct.Struct("<4sHBBIIHH16s")
 _WELCOME = struct.Struct("<4sH")
 _U8 = struct.Struct("<B")
 _U32 = struct.Struct("<I")
@@ -159,18 +161,18 @@ def _whole_table(payload):
 
 # --- handshake -----------------------------------------------------------------------------
 
-def encode_hello(role, worker_id, pid, slot, stdout_fd, stderr_fd, token):
-    return frame(HELLO, _HELLO.pack(MAGIC, VERSION, role, 0, worker_id, pid, slot, 0, stdout_fd, stderr_fd, token))
+def encode_hello(role, worker_id, pid, slot, token):
+    return frame(HELLO, _HELLO.pack(MAGIC, VERSION, role, 0, worker_id, pid, slot, 0, token))
 
 
 def decode_hello(payload):
-    """-> (version, role, worker_id, pid, slot, stdout_fd, stderr_fd, token)."""
+    """-> (version, role, worker_id, pid, slot, token)."""
     if len(payload) != _HELLO.size:
         raise ProtocolError("bad_payload", f"HELLO is {len(payload)} bytes")
-    magic, version, role, _, worker_id, pid, slot, _, out_fd, err_fd, token = _HELLO.unpack(payload)
+    magic, version, role, _, worker_id, pid, slot, _, token = _HELLO.unpack(payload)
     if magic != MAGIC:
         raise ProtocolError("bad_payload", f"bad magic {bytes(magic)!r}")
-    return version, role, worker_id, pid, slot, out_fd, err_fd, token
+    return version, role, worker_id, pid, slot, token
 
 
 def encode_welcome(version=VERSION):

@@ -10,8 +10,8 @@ import traceback
 
 from .loader import LoadError
 from .protocol import (
-    CANCEL, REQUEST, ROLE_CONTROL, ROLE_SLOT, ROLE_SLOT_RESPONSES, TYPE_NAMES, WELCOME, FrameReader, ProtocolError, VERSION,
-    decode_welcome, encode_boot_error, encode_hello,
+    CANCEL, REQUEST, ROLE_CONTROL, ROLE_SLOT, ROLE_SLOT_RESPONSES, ROLE_STDERR, ROLE_STDOUT, TYPE_NAMES, WELCOME, FrameReader,
+    ProtocolError, VERSION, decode_welcome, encode_boot_error, encode_hello,
 )
 from .wsgi import Handler, PeerGone
 
@@ -19,14 +19,14 @@ EXIT_PROTOCOL = 2
 EXIT_BOOT_ERROR = 3
 
 
-def connect(path, role, worker_id, slot, stdout_fd, stderr_fd, token):
+def connect(path, role, worker_id, slot, token):
     """Connect, send HELLO and wait for WELCOME; -> (socket, its FrameReader)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     # Blocking whatever the app did: socket.setdefaulttimeout() at import time would otherwise make
     # every idle slot time out and the worker quit.
     sock.settimeout(None)
     sock.connect(path)
-    sock.sendall(encode_hello(role, worker_id, os.getpid(), slot, stdout_fd, stderr_fd, token))
+    sock.sendall(encode_hello(role, worker_id, os.getpid(), slot, token))
     reader = FrameReader(sock)
     frame = reader.read()
     if frame is None:
@@ -58,15 +58,17 @@ def flush_standard_streams():
             pass
 
 
-def _redirect_output():
-    """Point fd 1 and 2 at fresh pipes so the C# side can tag this worker's output; -> read ends."""
+def _redirect_output(path, worker_id, token):
+    """Point fd 1 and 2 at connections of their own to the C# side, so it can tag this worker's output.
+
+    Sockets rather than pipes: Tapster reads them with its event loop instead of a thread per pipe,
+    which matters once a recycled worker's children (anything the app spawned) keep them open.
+    """
     flush_standard_streams()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    os.dup2(out_w, 1)
-    os.dup2(err_w, 2)
-    os.close(out_w)
-    os.close(err_w)
+    for fd, role in ((1, ROLE_STDOUT), (2, ROLE_STDERR)):
+        sock, _ = connect(path, role, worker_id, 0, token)
+        os.dup2(sock.fileno(), fd)
+        sock.close()  # fd 1 or 2 holds the connection now
     # Line buffering so each print reaches the log as it happens, not when a block fills up.
     # The existing stream objects are switched in place when possible: a preloaded app may hold
     # them already (logging handlers), and those must not stay block-buffered.
@@ -80,7 +82,6 @@ def _redirect_output():
             stream.reconfigure(line_buffering=True, errors="backslashreplace")
         else:
             setattr(sys, name, open(fd, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False))
-    return out_r, err_r
 
 
 def die(code, message):
@@ -102,8 +103,8 @@ class _Slot:
     """
 
     def __init__(self, worker, index):
-        self.sock, self.reader = connect(worker.path, ROLE_SLOT, worker.worker_id, index, -1, -1, worker.token)
-        self.responses, _ = connect(worker.path, ROLE_SLOT_RESPONSES, worker.worker_id, index, -1, -1, worker.token)
+        self.sock, self.reader = connect(worker.path, ROLE_SLOT, worker.worker_id, index, worker.token)
+        self.responses, _ = connect(worker.path, ROLE_SLOT_RESPONSES, worker.worker_id, index, worker.token)
         self.handler = Handler(worker.app, self.sock, self.reader, self.responses, worker.threads > 1, sys.stderr)
         self.busy = False
         self.thread = threading.Thread(target=worker.serve_slot, args=(self,), name=f"tapster-slot-{index}",
@@ -173,10 +174,8 @@ class Worker:
         self.stop_soon()  # a no-op when the worker is already stopping
 
     def run(self, load_error=None):
-        out_r, err_r = _redirect_output()
-        self.control, control_reader = connect(self.path, ROLE_CONTROL, self.worker_id, 0, out_r, err_r, self.token)
-        os.close(out_r)
-        os.close(err_r)
+        _redirect_output(self.path, self.worker_id, self.token)
+        self.control, control_reader = connect(self.path, ROLE_CONTROL, self.worker_id, 0, self.token)
         if load_error is not None:
             self.control.sendall(encode_boot_error(*load_error.boot_error_strings()))
             os._exit(EXIT_BOOT_ERROR)

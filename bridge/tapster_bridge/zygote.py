@@ -159,7 +159,7 @@ def main():
         sys.path[0] = config.app_dir
     else:
         sys.path.insert(0, config.app_dir)
-    sock, reader = worker.connect(config.socket, ROLE_ZYGOTE, 0, 0, -1, -1, config.token)
+    sock, reader = worker.connect(config.socket, ROLE_ZYGOTE, 0, 0, config.token)
     app = None
     if config.preload:
         try:

@@ -10,7 +10,7 @@ from tapster_bridge import protocol as p
 FRAMES = os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "frames")
 VALID = sorted(f[:-4] for f in os.listdir(FRAMES) if f.endswith(".bin"))
 INVALID = sorted(f[:-4] for f in os.listdir(os.path.join(FRAMES, "invalid")) if f.endswith(".bin"))
-REQUIRED = {"hello", "hello_slot_responses", "welcome", "request_get", "request_inline_body", "request_spooled", "start", "body",
+REQUIRED = {"hello", "hello_slot_responses", "hello_stderr", "welcome", "request_get", "request_inline_body", "request_spooled", "start", "body",
             "file", "file_opened", "end_ok", "end_failed", "fork", "forked", "exited", "ready", "boot_error",
             "cancel", "end_cancelled"}
 
@@ -27,9 +27,8 @@ def decode(data):
     ftype, flags, payload = p.decode_frame(data)
     out = {"type": p.TYPE_NAMES[ftype], "flags": flags}
     if ftype == p.HELLO:
-        version, role, worker_id, pid, slot, out_fd, err_fd, token = p.decode_hello(payload)
-        out.update(version=version, role=role, worker_id=worker_id, pid=pid, slot=slot,
-                   stdout_fd=out_fd, stderr_fd=err_fd, token_hex=token.hex())
+        version, role, worker_id, pid, slot, token = p.decode_hello(payload)
+        out.update(version=version, role=role, worker_id=worker_id, pid=pid, slot=slot, token_hex=token.hex())
     elif ftype == p.WELCOME:
         out["version"] = p.decode_welcome(payload)
     elif ftype == p.BOOT_ERROR:
@@ -69,8 +68,7 @@ def encode(m):
     assert m["flags"] == 0
     if t == "HELLO":
         assert m["version"] == p.VERSION
-        return p.encode_hello(m["role"], m["worker_id"], m["pid"], m["slot"], m["stdout_fd"], m["stderr_fd"],
-                              bytes.fromhex(m["token_hex"]))
+        return p.encode_hello(m["role"], m["worker_id"], m["pid"], m["slot"], bytes.fromhex(m["token_hex"]))
     if t == "WELCOME":
         return p.encode_welcome(m["version"])
     if t == "READY":

@@ -38,8 +38,7 @@ def frames_of(reader):
 
 def test_round_trips():
     token = bytes(range(16, 32))
-    assert p.decode_hello(p.decode_frame(p.encode_hello(2, 9, 123, 3, -1, -1, token))[2]) == (
-        p.VERSION, 2, 9, 123, 3, -1, -1, token)
+    assert p.decode_hello(p.decode_frame(p.encode_hello(2, 9, 123, 3, token))[2]) == (p.VERSION, 2, 9, 123, 3, token)
     assert p.decode_welcome(p.decode_frame(p.encode_welcome())[2]) == p.VERSION
     assert p.decode_fork(p.decode_frame(p.encode_fork(2**32 - 1))[2]) == 2**32 - 1
     assert p.decode_forked(p.decode_frame(p.encode_forked(1, 2))[2]) == (1, 2)

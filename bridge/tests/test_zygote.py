@@ -2,7 +2,6 @@
 
 import json
 import os
-import select
 import shutil
 import signal
 import socket
@@ -47,6 +46,7 @@ class Server:
         self.listener.settimeout(TIMEOUT)
         self.proc = None
         self.response_connections = []
+        self.output_connections = []
 
     def start(self, app_dir, module, callable_="", preload="1", threads="1"):
         env = dict(os.environ, TAPSTER_BRIDGE=BRIDGE_DIR, TAPSTER_SOCKET=self.path, TAPSTER_TOKEN=TOKEN.hex(),
@@ -56,27 +56,29 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-c", ZYGOTE_CMD], cwd=app_dir, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
-    def accept(self, role, worker_id=0, slot=0, welcome=True, before_welcome=None):
+    def accept(self, role, worker_id=0, slot=0):
         conn, _ = self.listener.accept()
         conn.settimeout(TIMEOUT)
         reader = p.FrameReader(conn)
         ftype, _, payload = reader.read()
         assert ftype == p.HELLO
         hello = p.decode_hello(payload)
-        version, got_role, got_id, pid, got_slot, out_fd, err_fd, token = hello
+        version, got_role, got_id, pid, got_slot, token = hello
         assert (version, got_role, got_id, got_slot, token) == (p.VERSION, role, worker_id, slot, TOKEN)
         # SO_PEERCRED, as the C# side checks it.
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
         assert int.from_bytes(creds[:4], "little") == pid
-        if role == p.ROLE_CONTROL:
-            assert out_fd >= 0 and err_fd >= 0
-        else:
-            assert (out_fd, err_fd) == (-1, -1)
-        if before_welcome:
-            before_welcome(hello)
-        if welcome:
-            conn.sendall(p.encode_welcome())
+        conn.sendall(p.encode_welcome())
         return conn, reader, hello
+
+    def accept_worker(self, worker_id):
+        """A new worker's stdout and stderr connections, then its control connection.
+
+        -> (control socket, its reader, HELLO, [stdout socket, stderr socket])."""
+        outputs = [self.accept(role, worker_id=worker_id)[0] for role in (p.ROLE_STDOUT, p.ROLE_STDERR)]
+        self.output_connections += outputs
+        control, reader, hello = self.accept(p.ROLE_CONTROL, worker_id=worker_id)
+        return control, reader, hello, outputs
 
     def accept_slot(self, worker_id, slot=0):
         """A slot's request connection, then its response connection, as the C# side pairs them.
@@ -104,7 +106,7 @@ class Server:
         if self.proc:
             self.proc.stdout.close()
             self.proc.stderr.close()
-        for conn in self.response_connections:
+        for conn in self.response_connections + self.output_connections:
             conn.close()
         self.listener.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -124,14 +126,12 @@ def write_app(tmp_path, source, name="webapp"):
     return app_dir
 
 
-def read_line(fd):
-    """One line from a worker output pipe, with a timeout."""
+def read_line(conn):
+    """One line from a worker's stdout or stderr connection, with a timeout."""
     data = b""
     while not data.endswith(b"\n"):
-        ready, _, _ = select.select([fd], [], [], TIMEOUT)
-        assert ready, f"no output, got {data!r}"
-        chunk = os.read(fd, 4096)
-        assert chunk
+        chunk = conn.recv(4096)
+        assert chunk, f"the output connection closed, got {data!r}"
         data += chunk
     return data.decode()
 
@@ -143,15 +143,6 @@ def start_zygote(server, app_dir, **kw):
     return zconn, zreader
 
 
-def open_worker_pipes(pipes):
-    def grab(hello):
-        pid, out_fd, err_fd = hello[3], hello[5], hello[6]
-        # The C# side opens the read ends through /proc before WELCOME; the worker then closes its copies.
-        pipes.append(os.open(f"/proc/{pid}/fd/{out_fd}", os.O_RDONLY))
-        pipes.append(os.open(f"/proc/{pid}/fd/{err_fd}", os.O_RDONLY))
-    return grab
-
-
 @pytest.mark.parametrize("preload,stop", [("1", "close"), ("0", "signals-then-close")])
 def test_zygote_serves_a_request(server, tmp_path, preload, stop):
     app_dir = write_app(tmp_path, FLASK_APP)
@@ -159,8 +150,7 @@ def test_zygote_serves_a_request(server, tmp_path, preload, stop):
     assert server.next_frame(zreader) == ("READY", b"")
 
     zconn.sendall(p.encode_fork(7))
-    pipes = []
-    control, _, hello = server.accept(p.ROLE_CONTROL, worker_id=7, before_welcome=open_worker_pipes(pipes))
+    control, _, hello, pipes = server.accept_worker(7)
     worker_pid = hello[3]
     slots = [server.accept_slot(7, i) for i in range(2)]
     name, payload = server.next_frame(zreader)
@@ -196,12 +186,10 @@ def test_zygote_serves_a_request(server, tmp_path, preload, stop):
 
     # EOF on the zygote connection: it stops its children and exits.
     zconn.sendall(p.encode_fork(8))
-    server.accept(p.ROLE_CONTROL, worker_id=8)
+    server.accept_worker(8)
     assert server.next_frame(zreader)[0] == "FORKED"
     zconn.close()
     assert server.proc.wait(TIMEOUT) == 0
-    for fd in pipes:
-        os.close(fd)
     for conn, _ in slots:
         conn.close()
 
@@ -211,8 +199,7 @@ def test_worker_stack_dump_on_sigusr1(server, tmp_path):
     zconn, zreader = start_zygote(server, app_dir, module="webapp")
     assert server.next_frame(zreader)[0] == "READY"
     zconn.sendall(p.encode_fork(1))
-    pipes = []
-    control, _, hello = server.accept(p.ROLE_CONTROL, worker_id=1, before_welcome=open_worker_pipes(pipes))
+    control, _, hello, pipes = server.accept_worker(1)
     slot, _ = server.accept_slot(1)
     os.kill(hello[3], signal.SIGUSR1)
     assert "(most recent call first)" in read_line(pipes[1])
@@ -220,8 +207,6 @@ def test_worker_stack_dump_on_sigusr1(server, tmp_path):
     slot.close()
     assert server.next_frame(zreader)[0] == "FORKED"
     assert server.next_frame(zreader)[0] == "EXITED"
-    for fd in pipes:
-        os.close(fd)
 
 
 SLOW_APP = """
@@ -236,7 +221,7 @@ def app(environ, start_response):
 
 def fork_worker(server, zconn, zreader, worker_id):
     zconn.sendall(p.encode_fork(worker_id))
-    control, _, hello = server.accept(p.ROLE_CONTROL, worker_id=worker_id)
+    control, _, hello, _ = server.accept_worker(worker_id)
     slot, sreader = server.accept_slot(worker_id)
     name, payload = server.next_frame(zreader)
     assert (name, p.decode_forked(payload)) == ("FORKED", (worker_id, hello[3]))
@@ -300,7 +285,7 @@ def test_boot_error_in_worker_without_preload(server, tmp_path):
     zconn, zreader = start_zygote(server, app_dir, module="webapp", preload="0")
     assert server.next_frame(zreader)[0] == "READY"
     zconn.sendall(p.encode_fork(2))
-    control, creader, hello = server.accept(p.ROLE_CONTROL, worker_id=2)
+    control, creader, hello, _ = server.accept_worker(2)
     assert boot_error(server, creader)[:3] == ["import", sys.executable, "ImportError: nope (importing 'webapp')"]
     assert server.next_frame(zreader)[0] == "FORKED"
     name, payload = server.next_frame(zreader)

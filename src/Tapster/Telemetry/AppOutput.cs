@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 using Tapster.Secrets;
 
@@ -11,10 +12,9 @@ namespace Tapster.Telemetry;
 /// </summary>
 internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
 {
-    /// <summary>Longest line kept whole; a longer one is cut so one runaway print cannot eat memory.</summary>
-    private const int MaxLineChars = 16 * 1024;
+    private const int ReadSize = 4096;
 
-    /// <summary>Reads <paramref name="stream"/> to its end on a thread of its own (pipes have no async reads here).</summary>
+    /// <summary>Reads <paramref name="stream"/> to its end on a thread of its own (the zygote's pipes: .NET has no async reads of a pipe).</summary>
     public void Capture(Stream stream, string source, uint workerId, int pid, string streamName, Action<string>? onLine = null)
     {
         var thread = new Thread(() => Pump(stream, source, workerId, pid, streamName, onLine), 256 * 1024)
@@ -25,12 +25,39 @@ internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
         thread.Start();
     }
 
+    /// <summary>
+    /// Reads a worker's output connection to its end on the event loop: no thread waits on it, so the
+    /// connections that children of a replaced worker keep open cost a socket each, nothing more.
+    /// </summary>
+    public async Task CaptureAsync(Socket socket, string source, uint workerId, int pid, string streamName)
+    {
+        var lines = new OutputLines(line => Write(source, workerId, pid, streamName, line));
+        var buffer = new byte[ReadSize];
+        using (socket)
+        {
+            try
+            {
+                int read;
+                while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false)) > 0)
+                {
+                    lines.Append(buffer.AsSpan(0, read));
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // A reset (the worker was killed) ends the output as its end of stream does.
+            }
+        }
+
+        lines.Finish();
+    }
+
     public void Write(string source, uint workerId, int pid, string streamName, string line)
     {
         line = redactor.Redact(line);
-        if (line.Length > MaxLineChars)
+        if (line.Length > OutputLines.MaxLineChars)
         {
-            line = string.Concat(line.AsSpan(0, MaxLineChars), "...");
+            line = string.Concat(line.AsSpan(0, OutputLines.MaxLineChars), "...");
         }
 
         if (sink.IsTerminal)
@@ -52,61 +79,28 @@ internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
 
     private void Pump(Stream stream, string source, uint workerId, int pid, string streamName, Action<string>? onLine)
     {
-        try
+        var lines = new OutputLines(line =>
         {
-            using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
-            foreach (var line in ReadLines(reader))
+            Write(source, workerId, pid, streamName, line);
+            onLine?.Invoke(line);
+        });
+        var buffer = new byte[ReadSize];
+        using (stream)
+        {
+            try
             {
-                Write(source, workerId, pid, streamName, line);
-                onLine?.Invoke(line);
-            }
-        }
-        catch (IOException)
-        {
-            // The process died mid-line: what it wrote is logged, the rest is gone with it.
-        }
-    }
-
-    /// <summary>
-    /// Lines ending in LF (a CR before it dropped), each at most one char longer than
-    /// <see cref="MaxLineChars"/>, so that <see cref="Write"/> marks the cut: output without a newline
-    /// (a progress bar, a 1 GB print) costs at most that much memory. A lone CR stays in its line.
-    /// </summary>
-    internal static IEnumerable<string> ReadLines(TextReader reader)
-    {
-        var buffer = new char[4096];
-        var line = new StringBuilder();
-        int read;
-        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            var start = 0;
-            for (var i = 0; i < read; i++)
-            {
-                if (buffer[i] == '\n')
+                int read;
+                while ((read = stream.Read(buffer)) > 0)
                 {
-                    Keep(line, buffer, start, i - start);
-                    yield return TakeLine(line);
-                    start = i + 1;
+                    lines.Append(buffer.AsSpan(0, read));
                 }
             }
-
-            Keep(line, buffer, start, read - start);
+            catch (IOException)
+            {
+                // The process died mid-line: what it wrote is logged below, the rest is gone with it.
+            }
         }
 
-        if (line.Length > 0)
-        {
-            yield return TakeLine(line);
-        }
-    }
-
-    private static void Keep(StringBuilder line, char[] chars, int start, int count) =>
-        line.Append(chars, start, Math.Min(count, Math.Max(0, MaxLineChars + 1 - line.Length)));
-
-    private static string TakeLine(StringBuilder line)
-    {
-        var length = line.Length > 0 && line[^1] == '\r' ? line.Length - 1 : line.Length;
-        var text = line.ToString(0, length);
-        line.Clear();
-        return text;
+        lines.Finish();
     }
 }

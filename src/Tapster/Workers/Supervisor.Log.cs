@@ -43,9 +43,6 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 116, EventName = "worker.boot_error", Level = LogLevel.Error, Message = "A worker could not load the app: {Reason}\n{Traceback}")]
     private static partial void LogWorkerBootError(ILogger logger, string reason, string traceback);
 
-    [LoggerMessage(EventId = 117, EventName = "worker.output_unavailable", Level = LogLevel.Warning, Message = "Cannot capture {Stream} of worker {WorkerId}: {Reason}")]
-    private static partial void LogOutputUnavailable(ILogger logger, uint workerId, string stream, string reason);
-
     [LoggerMessage(EventId = 105, EventName = "app.load_timeout", Level = LogLevel.Error, Message = "App {App} has not finished loading after {TimeoutSeconds}s; logging the Python stack of pid {Pid}, then stopping it")]
     private static partial void LogLoadOverdue(ILogger logger, string app, double timeoutSeconds, int pid);
 

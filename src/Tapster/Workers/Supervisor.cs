@@ -279,9 +279,16 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 Post(new SupervisorEvent.ZygoteConnected(connection, hello.Pid));
                 break;
             case PeerRole.WorkerControl:
-                // The worker closes its pipe ends right after WELCOME, so they are opened first.
-                OpenWorkerOutput(hello);
                 Post(new SupervisorEvent.ControlConnected(hello, connection));
+                break;
+            case PeerRole.WorkerStdout or PeerRole.WorkerStderr:
+                // Raw output follows WELCOME; a byte before it is not output, it is a broken peer.
+                if (connection.HasUnreadBytes)
+                {
+                    throw new ProtocolException("an output connection sent bytes before WELCOME");
+                }
+
+                _ = _output.CaptureAsync(connection.Socket, "worker", hello.WorkerId, hello.Pid, hello.Role == PeerRole.WorkerStdout ? "stdout" : "stderr");
                 break;
             default:
                 Post(new SupervisorEvent.SlotConnected(hello, connection));
@@ -292,27 +299,6 @@ internal sealed partial class Supervisor : IAsyncDisposable
         Messages.WriteWelcome(welcome);
         connection.Socket.Send(welcome);
         return true;
-    }
-
-    private void OpenWorkerOutput(Hello hello)
-    {
-        foreach (var (fd, name) in new[] { (hello.StdoutFd, "stdout"), (hello.StderrFd, "stderr") })
-        {
-            if (fd < 0)
-            {
-                continue;
-            }
-
-            try
-            {
-                var stream = new FileStream($"/proc/{hello.Pid}/fd/{fd}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
-                _output.Capture(stream, "worker", hello.WorkerId, hello.Pid, name);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                LogOutputUnavailable(_logger, hello.WorkerId, name, e.Message);
-            }
-        }
     }
 
     private void EnsureZygote()

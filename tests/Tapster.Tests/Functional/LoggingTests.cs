@@ -40,6 +40,29 @@ public class LoggingTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task A_replaced_workers_child_still_has_its_output_logged_and_no_server_thread_waits_on_it()
+    {
+        // Every worker is recycled after one request, so the one that starts the child goes right after.
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--max-requests", "1", "--max-requests-jitter", "0");
+        var q = Guid.NewGuid().ToString("N")[..8];
+        var pids = (await server.Client.GetTextAsync("/spawn-child?q=" + q)).Split(' ').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        var (workerPid, childPid) = (pids[0], pids[1]);
+        try
+        {
+            // The child prints only once its worker is gone.
+            var line = await server.WaitForEventAsync(e => e.Str("event") == "app.output" && e.Str("line") == $"child-marker-{q} {childPid}", Http.Short);
+            Assert.Equal(workerPid, line.GetProperty("pid").GetInt32());
+            var threads = Directory.GetDirectories($"/proc/{server.Pid}/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim()).ToList();
+            Assert.DoesNotContain(threads, name => name.StartsWith("output worker", StringComparison.Ordinal));
+        }
+        finally
+        {
+            using var child = System.Diagnostics.Process.GetProcessById(childPid);
+            child.Kill();
+        }
+    }
+
+    [Fact]
     public async Task Every_request_gets_an_access_log_line_with_its_details()
     {
         var pid = int.Parse(await Server.Client.GetTextAsync("/pid"), CultureInfo.InvariantCulture);

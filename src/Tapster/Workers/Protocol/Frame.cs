@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Tapster.Workers.Protocol;
 
 /// <summary>
-/// The frame layout of the worker protocol (version 1), all integers little-endian:
+/// The frame layout of the worker protocol (docs/protocol.md), all integers little-endian:
 /// <code>
 ///  0               1               2               3
 /// +---------------------------------------------------------------+
@@ -21,7 +21,7 @@ internal static class Frame
     /// <summary>2 MiB: above the largest inline body (the spool threshold) plus the largest header block.</summary>
     public const int MaxPayload = 2 * 1024 * 1024;
 
-    public const ushort Version = 2;
+    public const ushort Version = 3;
 
     /// <summary>"TPST", the magic that opens HELLO and WELCOME.</summary>
     public static ReadOnlySpan<byte> Magic => "TPST"u8;

@@ -38,9 +38,12 @@ internal sealed class FrameConnection : IDisposable
     /// docs/protocol.md). Null when either already holds bytes past its handshake: the peer broke the protocol.
     /// </summary>
     public static FrameConnection? TryPair(FrameConnection sendTo, FrameConnection receiveFrom) =>
-        sendTo._end == sendTo._start && receiveFrom._end == receiveFrom._start
+        !sendTo.HasUnreadBytes && !receiveFrom.HasUnreadBytes
             ? new FrameConnection(receiveFrom._receiveSocket, sendTo._sendSocket, receiveFrom._buffer)
             : null;
+
+    /// <summary>Bytes received past the last frame read: on a connection that was only handshaken, the peer broke the protocol.</summary>
+    public bool HasUnreadBytes => _end != _start;
 
     /// <summary>The frame last returned by <see cref="ReadAsync"/>.</summary>
     public FrameHeader Current { get; private set; }

@@ -11,17 +11,21 @@ internal enum PeerRole : byte
 
     /// <summary>A slot's response connection: the worker sends START, BODY, FILE and END on it.</summary>
     WorkerSlotResponses = 3,
+
+    /// <summary>The worker's fd 1: after WELCOME, raw bytes of its standard output, not frames.</summary>
+    WorkerStdout = 4,
+
+    /// <summary>The worker's fd 2: after WELCOME, raw bytes of its standard error, not frames.</summary>
+    WorkerStderr = 5,
 }
 
 /// <summary>
-/// HELLO, the first frame on every connection (44 bytes):
-/// <c>"TPST", version u16, role u8, 0 u8, worker id u32, pid u32, slot u16, 0 u16, stdout fd i32,
-/// stderr fd i32, token[16]</c>.
+/// HELLO, the first frame on every connection (36 bytes):
+/// <c>"TPST", version u16, role u8, 0 u8, worker id u32, pid u32, slot u16, 0 u16, token[16]</c>.
 /// </summary>
-internal readonly record struct Hello(
-    PeerRole Role, uint WorkerId, int Pid, ushort SlotIndex, int StdoutFd, int StderrFd, byte[] Token)
+internal readonly record struct Hello(PeerRole Role, uint WorkerId, int Pid, ushort SlotIndex, byte[] Token)
 {
-    public const int Size = 44;
+    public const int Size = 36;
     public const int TokenSize = 16;
 
     public static Hello Parse(ReadOnlySpan<byte> payload)
@@ -48,9 +52,7 @@ internal readonly record struct Hello(
             BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]),
             BinaryPrimitives.ReadInt32LittleEndian(payload[12..]),
             BinaryPrimitives.ReadUInt16LittleEndian(payload[16..]),
-            BinaryPrimitives.ReadInt32LittleEndian(payload[20..]),
-            BinaryPrimitives.ReadInt32LittleEndian(payload[24..]),
-            payload.Slice(28, TokenSize).ToArray());
+            payload.Slice(20, TokenSize).ToArray());
     }
 
     public void WriteTo(Span<byte> payload)
@@ -63,8 +65,6 @@ internal readonly record struct Hello(
         BinaryPrimitives.WriteInt32LittleEndian(payload[12..], Pid);
         BinaryPrimitives.WriteUInt16LittleEndian(payload[16..], SlotIndex);
         BinaryPrimitives.WriteUInt16LittleEndian(payload[18..], 0);
-        BinaryPrimitives.WriteInt32LittleEndian(payload[20..], StdoutFd);
-        BinaryPrimitives.WriteInt32LittleEndian(payload[24..], StderrFd);
-        Token.CopyTo(payload[28..]);
+        Token.CopyTo(payload[20..]);
     }
 }
