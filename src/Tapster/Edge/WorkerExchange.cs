@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Frozen;
 using System.Buffers.Text;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
@@ -255,7 +256,26 @@ internal sealed class WorkerExchange : IDisposable
 
         try
         {
-            var flushed = await writer.FlushAsync(_context.RequestAborted).ConfigureAwait(false);
+            var flush = writer.FlushAsync(_context.RequestAborted);
+            FlushResult flushed;
+            if (flush.IsCompleted)
+            {
+                flushed = flush.Result;
+            }
+            else
+            {
+                // Waiting on the client, not on the app.
+                _slot.PauseDeadline();
+                try
+                {
+                    flushed = await flush.ConfigureAwait(false);
+                }
+                finally
+                {
+                    _slot.ResumeDeadline();
+                }
+            }
+
             if (flushed.IsCanceled || flushed.IsCompleted)
             {
                 await ClientLeftAsync().ConfigureAwait(false);

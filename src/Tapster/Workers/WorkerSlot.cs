@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Tapster.Workers.Protocol;
 
 namespace Tapster.Workers;
@@ -9,6 +10,8 @@ namespace Tapster.Workers;
 internal sealed class WorkerSlot(WorkerProcess worker, int index, FrameConnection connection)
 {
     private byte[] _sendBuffer = new byte[16 * 1024];
+    private long _heldDeadline;
+    private long _pausedAt;
 
     public WorkerProcess Worker { get; } = worker;
 
@@ -24,6 +27,28 @@ internal sealed class WorkerSlot(WorkerProcess worker, int index, FrameConnectio
 
     /// <summary>Set by the watchdog when it kills this slot's worker for overstaying.</summary>
     internal volatile bool TimedOut;
+
+    /// <summary>
+    /// Stops the request's clock while Tapster waits for the client to take the response: the timeout
+    /// is the app's time, and a worker whose response waits on a slow reader (a phone, a large page)
+    /// has done its part. Killing it there would also fail the other requests it runs.
+    /// </summary>
+    internal void PauseDeadline()
+    {
+        _heldDeadline = Deadline;
+        _pausedAt = Stopwatch.GetTimestamp();
+        Deadline = 0; // the watchdog skips a slot without a deadline
+    }
+
+    /// <summary>Restarts the clock where <see cref="PauseDeadline"/> stopped it.</summary>
+    internal void ResumeDeadline()
+    {
+        if (_heldDeadline != 0)
+        {
+            Deadline = _heldDeadline + (Stopwatch.GetTimestamp() - _pausedAt);
+            _heldDeadline = 0;
+        }
+    }
 
     /// <summary>A send buffer of at least <paramref name="size"/> bytes, reused across requests.</summary>
     public byte[] SendBuffer(int size)

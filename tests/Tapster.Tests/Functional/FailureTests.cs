@@ -77,6 +77,37 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task A_client_that_reads_slowly_never_makes_a_finished_app_overstay_the_timeout()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--timeout", "1");
+        // Far more than the kernel's socket buffers hold: the worker waits on this client to send the rest.
+        const int size = 24 * 1024 * 1024;
+        using var tcp = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 64 * 1024 };
+        await tcp.ConnectAsync("127.0.0.1", server.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes(RawHttp.Get($"/text?size={size}&type=application/octet-stream", "Connection: close\r\n")));
+
+        // A slow reader (64 KB every 20 ms) for three times the timeout, then a fast one.
+        var buffer = new byte[64 * 1024];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long received = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            received += read;
+            if (clock.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        var access = await server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/text", Http.Short);
+        Assert.Equal((200, size), (access.GetProperty("status").GetInt32(), access.GetProperty("bytes").GetInt32()));
+        Assert.True(received > size, $"received {received} bytes");
+        Assert.Empty(server.Events("worker.timeout"));
+    }
+
+    [Fact]
     public async Task A_connection_closed_before_its_first_byte_is_no_error()
     {
         await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
