@@ -34,7 +34,9 @@ def import_app_module(module, app_dir):
     except ModuleNotFoundError as e:
         tb = traceback.format_exc()
         if e.name is None or e.name in _own_modules(module):
-            raise LoadError("import", f"No module named '{e.name or module}' in TAPSTER_APP_DIR ({app_dir})", tb) from None
+            # The APP spec names a module that is not there: a wrong spec, said in one line (the
+            # traceback would only show the bridge's own import call).
+            raise LoadError("spec", f"there is no module '{e.name or module}' in {app_dir} or on the Python path") from None
         # A module inside the app's own top-level package is the app's bug, not a wrong interpreter.
         if e.name.split(".")[0] == module.split(".")[0]:
             raise LoadError("import", f"{e} (importing '{module}')", tb) from None

@@ -79,5 +79,5 @@ def test_missing_module_inside_the_app_package_is_not_a_wrong_interpreter(make_m
     package = name.split(".")[0]
     with pytest.raises(LoadError) as e:
         load(package + ".nope", "", str(tmp_path))
-    assert e.value.kind == "import"
-    assert e.value.message == f"No module named '{package}.nope' in TAPSTER_APP_DIR ({tmp_path})"
+    assert (e.value.kind, e.value.tb) == ("spec", "")
+    assert e.value.message == f"there is no module '{package}.nope' in {tmp_path} or on the Python path"

@@ -265,7 +265,7 @@ def boot_error(server, zreader):
     ("app = None\nraise RuntimeError('bad config')\n", "webapp", "", "import",
      "RuntimeError: bad config (importing 'webapp')"),
     ("def app(e, s):\n    return []\n", "webapp", "ap", "spec", "module 'webapp' has no attribute 'ap' (tried: ap)"),
-    ("def app(e, s):\n    return []\n", "nosuchmodule", "", "import", "No module named 'nosuchmodule' in TAPSTER_APP_DIR"),
+    ("def app(e, s):\n    return []\n", "nosuchmodule", "", "spec", "there is no module 'nosuchmodule' in "),
     ("x = 1\n", "webapp", "", "spec", "module 'webapp' has no WSGI app (tried: app, application, create_app())"),
 ])
 def test_boot_errors(server, tmp_path, source, module, callable_, kind, message):

@@ -61,8 +61,9 @@ internal static class ConfigDocs
             exits with code 2 without starting anything: a wrong type, a value out of range, an unknown key (with
             the nearest known one), a bad duration or size. A `TAPSTER_` environment variable Tapster does not read
             is an error too, naming the nearest one (`TAPSTER_WORKER` is a typo for `TAPSTER_WORKERS`). `tapster config check` does the same checks, then
-            those `serve` makes before it starts Python (the app can be found, the interpreter exists, the
-            secrets open, the certificates load, the static directories exist), and stops there (exit 0 or 2);
+            those `serve` makes before it starts Python (the APP's file or directory exists, the interpreter exists,
+            the secrets open, the certificates load, the static directories exist), and stops there (exit 0 or 2):
+            whether the app's module imports is only known once Python runs it, which `tapster check` does;
             `tapster config show` prints every effective value and where it came from, with
             secrets masked. Both take the same APP, flags and environment as `tapster serve`.
 

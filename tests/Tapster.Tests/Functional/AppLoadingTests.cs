@@ -62,13 +62,14 @@ public class AppLoadingTests
     }
 
     [Fact]
-    public async Task A_module_that_does_not_exist_fails_with_an_error_naming_it()
+    public async Task A_module_that_does_not_exist_exits_2_with_one_line_naming_it_and_the_directory()
     {
         var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("nosuchmodule:app", OneWorker);
-        Assert.NotEqual(0, code);
-        var last = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
-        Assert.StartsWith("tapster: error:", last, StringComparison.Ordinal);
-        Assert.Contains("nosuchmodule", last, StringComparison.Ordinal);
+        Assert.Equal(2, code);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("tapster: error:", line, StringComparison.Ordinal);
+        Assert.Contains($"there is no module 'nosuchmodule' in {TapsterServer.TestAssets}", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("TAPSTER_", line, StringComparison.Ordinal);
     }
 
     [Fact]
