@@ -27,7 +27,7 @@ internal static class ServeCommand
                 return ConfigErrorExitCode;
             }
 
-            return await ServerHost.RunAsync(config.Settings, Console.Error).ConfigureAwait(false);
+            return await ServerHost.RunAsync(config.Settings, config.FileName, Console.Error).ConfigureAwait(false);
         });
         return command;
     }

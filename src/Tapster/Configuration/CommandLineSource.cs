@@ -14,7 +14,7 @@ internal sealed class CommandLineSource
 
     private readonly Option<string> _config = new(ConfigLoader.ConfigFlag)
     {
-        Description = $"The config file. Default: {ConfigLoader.FileName} in --chdir or the current directory, if there is one. [env: {ConfigLoader.ConfigEnvVar}]",
+        Description = $"The config file. Default: {ConfigLoader.FileName} in --chdir, else in the directory a path APP names, else in the current directory, if there is one. [env: {ConfigLoader.ConfigEnvVar}]",
         HelpName = "PATH",
     };
 

@@ -107,21 +107,28 @@ internal static class ConfigLoader
         return source;
     }
 
+    /// <summary>A setting as given by its flag, else by its environment twin; null when neither was.</summary>
+    private static string? FlagOrEnvironment(ConfigInputs inputs, string key) =>
+        inputs.Flags.GetValueOrDefault(key) ?? Environment(inputs, SettingsSchema.Find(key)!.EnvVar!);
+
     /// <summary>An environment variable's value; empty counts as unset, as it always did.</summary>
     private static string? Environment(ConfigInputs inputs, string name) =>
         inputs.Environment.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
 
     /// <summary>
     /// <c>--config</c> or TAPSTER_CONFIG (which must exist), else tapster.toml next to the app: in the
-    /// --chdir directory or the current one (optional: no file means flags, environment and defaults).
+    /// --chdir directory, else the directory a path APP names, else the current one (optional: no file
+    /// means flags, environment and defaults).
     /// </summary>
     private static ConfigFile? ReadFile(ConfigInputs inputs, List<ConfigError> errors)
     {
         var (given, how) = inputs.ConfigFlag is { Length: > 0 } flag ? (flag, ConfigFlag)
             : Environment(inputs, ConfigEnvVar) is { } env ? (env, ConfigEnvVar)
             : (null, null);
-        var chdir = inputs.Flags.GetValueOrDefault("chdir") ?? Environment(inputs, SettingsSchema.Find("chdir")!.EnvVar!);
-        var name = given ?? (chdir is null ? FileName : Path.Combine(chdir, FileName));
+        var directory = FlagOrEnvironment(inputs, "chdir")
+            ?? (FlagOrEnvironment(inputs, "app") is { } app && Workers.AppSpec.PathDirectory(app, inputs.WorkingDirectory) is { } appDirectory
+                ? Path.GetRelativePath(inputs.WorkingDirectory, appDirectory) : null);
+        var name = given ?? (directory is null or "." ? FileName : Path.Combine(directory, FileName));
         var path = Path.GetFullPath(name, inputs.WorkingDirectory);
         if (!File.Exists(path))
         {

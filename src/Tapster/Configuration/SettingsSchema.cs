@@ -44,8 +44,8 @@ internal static class SettingsSchema
         new TypedSetting<string?>
         {
             Key = "chdir", Flag = "--chdir", Parser = ValueParsers.Directory,
-            Doc = "Change to this directory before loading the app (relative to the config file).",
-            DefaultDoc = "the current directory",
+            Doc = "The project directory: the app, tapster.toml and .tapster/ are looked for here (relative to the config file).",
+            DefaultDoc = "the directory a path APP names, else the current directory",
             Get = s => s.Chdir, Set = (s, v) => s with { Chdir = v },
         },
         new TypedSetting<IReadOnlyList<string>>

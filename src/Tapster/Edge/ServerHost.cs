@@ -81,7 +81,8 @@ internal static partial class ServerHost
         return new ServePlan(settings, target, secrets, endPoints, tlsEndPoints, certificates, staticSites);
     }
 
-    public static async Task<int> RunAsync(ServeSettings settings, TextWriter errors)
+    /// <param name="configFile">The tapster.toml the settings came from, if any: said at start, with the secrets.</param>
+    public static async Task<int> RunAsync(ServeSettings settings, string? configFile, TextWriter errors)
     {
         ServePlan plan;
         try
@@ -122,6 +123,8 @@ internal static partial class ServerHost
         await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink, new SecretRedactor(LoggedSecrets(secrets, settings.AppEnvironment))),
             loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
 
+        LogConfigured(logger, target.WorkingDirectory, configFile is null ? "no config file" : $"config {Path.GetFullPath(configFile)}",
+            SecretsLocation.Resolve(target.WorkingDirectory).SecretsFile is var secretsFile && File.Exists(secretsFile) ? $"{secrets.Count} secrets from {secretsFile}" : $"no secrets file ({secretsFile})");
         // Registered before the boot, so that none of them can kill Tapster while the app loads.
         using var signals = new PoolSignals(supervisor, logger);
         var failure = await BootAsync(supervisor).ConfigureAwait(false);
@@ -287,6 +290,9 @@ internal static partial class ServerHost
 
     [LoggerMessage(EventId = 1, EventName = "server.listening", Level = LogLevel.Information, Message = "Tapster listening on {Bind} with {Workers} workers x {Threads} threads (python {Python})")]
     private static partial void LogListening(ILogger logger, string bind, int workers, int threads, string python);
+
+    [LoggerMessage(EventId = 5, EventName = "server.configured", Level = LogLevel.Information, Message = "Working directory {Directory}; {Config}; {Secrets}")]
+    private static partial void LogConfigured(ILogger logger, string directory, string config, string secrets);
 
     [LoggerMessage(EventId = 3, EventName = "server.stopped", Level = LogLevel.Information, Message = "Stopped")]
     private static partial void LogStopped(ILogger logger);

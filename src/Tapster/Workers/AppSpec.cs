@@ -13,6 +13,26 @@ internal sealed partial record AppSpec(string Directory, string Module, string C
 
     public override string ToString() => Callable.Length == 0 ? Module : $"{Module}:{Callable}";
 
+    /// <summary>
+    /// The directory a path APP names: the directory itself, or the one holding the <c>.py</c> file;
+    /// null for <c>module:callable</c> or a path that does not exist. Without <c>--chdir</c> it is the
+    /// project's directory, where <c>tapster.toml</c> and <c>.tapster/</c> are looked for: <c>tapster
+    /// serve /srv/shop</c> from anywhere (a systemd unit without WorkingDirectory=) reads the shop's own
+    /// settings and secrets, not those of wherever it was started.
+    /// </summary>
+    public static string? PathDirectory(string app, string baseDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(app))
+        {
+            return null;
+        }
+
+        var asPath = Path.GetFullPath(app, baseDirectory);
+        return System.IO.Directory.Exists(asPath) ? asPath
+            : app.EndsWith(".py", StringComparison.Ordinal) && File.Exists(asPath) ? Path.GetDirectoryName(asPath)
+            : null;
+    }
+
     /// <summary>Resolves the APP argument against <paramref name="baseDirectory"/>.</summary>
     /// <exception cref="AppSpecException">APP names nothing that can be served; the message says why.</exception>
     public static AppSpec Parse(string app, string baseDirectory)

@@ -8,13 +8,14 @@ internal sealed record AppTarget(string WorkingDirectory, AppSpec App, IReadOnly
     /// <exception cref="AppSpecException">The working directory, APP or interpreter is wrong; the message says which.</exception>
     public static AppTarget Resolve(ServeSettings settings)
     {
-        var workingDirectory = settings.Chdir is null ? Environment.CurrentDirectory : Path.GetFullPath(settings.Chdir);
-        if (!Directory.Exists(workingDirectory))
+        var baseDirectory = settings.Chdir is null ? Environment.CurrentDirectory : Path.GetFullPath(settings.Chdir);
+        if (!Directory.Exists(baseDirectory))
         {
             throw new AppSpecException($"chdir '{settings.Chdir}' is not a directory");
         }
 
-        var app = AppSpec.Parse(settings.App, workingDirectory);
+        var app = AppSpec.Parse(settings.App, baseDirectory);
+        var workingDirectory = settings.Chdir is null ? AppSpec.PathDirectory(settings.App, baseDirectory) ?? baseDirectory : baseDirectory;
         return new AppTarget(workingDirectory, app, PythonLocator.Candidates(settings.Python, app.Directory, workingDirectory));
     }
 }

@@ -39,6 +39,23 @@ public sealed class ConfigTests : IDisposable
     }
 
     [Fact]
+    public async Task A_path_app_started_from_elsewhere_takes_the_tapster_toml_beside_it_and_says_so()
+    {
+        var project = Directory.CreateDirectory(Path.Combine(dir, "project")).FullName;
+        File.Copy(Path.Combine(TapsterServer.TestAssets, "plain_wsgi.py"), Path.Combine(project, "plain_wsgi.py"));
+        File.WriteAllText(Path.Combine(project, "tapster.toml"), "[workers]\ncount = 1\nthreads = 3\n");
+
+        // The server's working directory is the test assets; the app is named by its absolute path.
+        await using var server = await TapsterServer.StartAsync(Path.Combine(project, "plain_wsgi.py"));
+
+        var configured = await server.WaitForEventAsync(e => e.Str("event") == "server.configured", Http.Short);
+        Assert.Equal(project, configured.Str("Directory"));
+        Assert.Equal($"config {Path.Combine(project, "tapster.toml")}", configured.Str("Config"));
+        Assert.Equal($"no secrets file ({Path.Combine(project, ".tapster", "secrets.enc")})", configured.Str("Secrets"));
+        await server.WaitForLogAsync(l => l.Contains("with 1 workers x 3 threads", StringComparison.Ordinal), Http.Short);
+    }
+
+    [Fact]
     public async Task The_listen_addresses_come_from_tapster_toml()
     {
         var port = TapsterServer.FreePort();

@@ -26,6 +26,44 @@ public sealed class ConfigLoaderTests
         Assert.Equal(error, Assert.Single(result.Errors).ToString());
     }
 
+    [Theory]
+    [InlineData("shop", false)]
+    [InlineData("shop/wsgi.py", false)]
+    [InlineData("shop/wsgi.py", true)]
+    public void Load_APathApp_ReadsTheTapsterTomlOfItsDirectory(string app, bool viaEnvironment)
+    {
+        using var config = new TempConfig("[workers]\nthreads = 3\n");
+        System.IO.Directory.CreateDirectory(Path.Combine(config.Directory, "shop"));
+        config.Write("shop/wsgi.py", "app = None\n");
+        config.Write("shop/tapster.toml", "[workers]\nthreads = 7\n");
+
+        var result = viaEnvironment ? config.Load(new() { ["TAPSTER_APP"] = app }) : config.Load(flags: new() { ["app"] = app });
+
+        Assert.Empty(result.Errors);
+        Assert.Equal((7, Path.Combine("shop", "tapster.toml")), (result.Settings.Threads, result.FileName));
+    }
+
+    [Theory]
+    [InlineData("wsgi:app")]
+    [InlineData("nowhere/app.py")]
+    public void Load_AModuleAppOrAPathThatIsNotThere_ReadsTheTapsterTomlOfTheCurrentDirectory(string app)
+    {
+        using var config = new TempConfig("[workers]\nthreads = 3\n");
+        Assert.Equal(3, config.LoadValid(flags: new() { ["app"] = app }).Threads);
+    }
+
+    [Fact]
+    public void Load_Chdir_WinsOverThePathApp()
+    {
+        using var config = new TempConfig();
+        System.IO.Directory.CreateDirectory(Path.Combine(config.Directory, "shop"));
+        System.IO.Directory.CreateDirectory(Path.Combine(config.Directory, "site"));
+        config.Write("shop/tapster.toml", "[workers]\nthreads = 7\n");
+        config.Write("site/tapster.toml", "[workers]\nthreads = 9\n");
+
+        Assert.Equal(9, config.LoadValid(flags: new() { ["app"] = "shop", ["chdir"] = "site" }).Threads);
+    }
+
     [Fact]
     public void Load_EveryKeyOfTheFile_ReachesServeSettings()
     {
