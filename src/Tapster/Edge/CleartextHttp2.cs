@@ -11,7 +11,9 @@ namespace Tapster.Edge;
 /// the HTTP/2 pipeline of a private endpoint (a Unix socket nobody connects to), whose pipeline is
 /// borrowed as-is. The connection itself, with its addresses, stays the same.
 /// </summary>
-internal sealed class CleartextHttp2
+/// <param name="headerTimeout">How long a new connection may take to send its first bytes: the peek
+/// runs before Kestrel's own timers, so without it a connection that sends nothing stayed open forever.</param>
+internal sealed class CleartextHttp2(TimeSpan headerTimeout)
 {
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
@@ -45,8 +47,9 @@ internal sealed class CleartextHttp2
         }
         catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException)
         {
-            // Closed before a byte came (a TCP health check, a port scan, the end of a load test):
-            // nothing to answer, and nothing wrong with the server.
+            // Closed before a byte came (a TCP health check, a port scan, the end of a load test), or
+            // silent past the header timeout (a slowloris holding connections open): nothing to
+            // answer, and nothing wrong with the server; the connection is closed.
             return;
         }
 
@@ -60,12 +63,14 @@ internal sealed class CleartextHttp2
     }
 
     /// <summary>Reads just enough to tell, consuming nothing: the chosen pipeline reads the same bytes.</summary>
-    private static async ValueTask<bool> StartsWithPrefaceAsync(ConnectionContext connection)
+    private async ValueTask<bool> StartsWithPrefaceAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
+        using var silence = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        silence.CancelAfter(headerTimeout);
         while (true)
         {
-            var result = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+            var result = await input.ReadAsync(silence.Token).ConfigureAwait(false);
             var buffer = result.Buffer;
             var length = (int)Math.Min(buffer.Length, Preface.Length);
             var matches = PrefixMatches(buffer.Slice(0, length));

@@ -234,7 +234,7 @@ internal static partial class ServerHost
             kestrel.RequestHeaderEncodingSelector = name => name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase) ? ContentLengthEncoding.Instance : Encoding.Latin1;
             kestrel.ResponseHeaderEncodingSelector = _ => Encoding.Latin1;
             // HTTP/1.1, and HTTP/2 for clients that speak it with prior knowledge (h2c).
-            var http2 = new CleartextHttp2();
+            var http2 = new CleartextHttp2(settings.Limits.HeaderTimeout);
             kestrel.ListenUnixSocket(Path.Combine(runtimeDirectory, "h2.sock"), http2.ConfigureDonor);
             // The PROXY header comes before anything else on the wire, so its reader goes first.
             void ProxyProtocolIfListed(ListenOptions listen, string address)

@@ -83,6 +83,31 @@ public sealed class LimitsTests : IDisposable
         foreach (var c in slowloris.Concat(slowPosts)) c.Dispose();
     }
 
+    [Fact]
+    public async Task Connections_that_send_nothing_or_half_an_HTTP2_preface_are_closed_after_the_header_timeout()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--config", Config("[limits]\nheader_timeout = \"2s\"\n"));
+        var silent = new List<RawHttp>();
+        for (var i = 0; i < 10; i++)
+        {
+            var connection = await RawHttp.ConnectAsync(server.Port);
+            if (i % 2 == 1)
+            {
+                await connection.SendAsync("PRI * HTTP/2.0\r\n");
+            }
+
+            silent.Add(connection);
+        }
+
+        Assert.Equal("ok", await server.Client.GetStringAsync("/"));
+        foreach (var connection in silent)
+        {
+            // Well before Kestrel's keep-alive timeout (75 s), which used to be no limit at all here.
+            Assert.True(await connection.ReadUntilClosedAsync(TimeSpan.FromSeconds(15)), "a silent connection was still open");
+            connection.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData("line", "414")]
     [InlineData("count", "431")]
