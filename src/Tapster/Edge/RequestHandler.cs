@@ -83,7 +83,7 @@ internal sealed partial class RequestHandler(
             }
 
             workerPid = slot.Worker.Pid;
-            using var exchange = new WorkerExchange(slot, context, headers, compression);
+            await using var exchange = new WorkerExchange(slot, context, headers, compression, supervisor.RuntimeDirectory);
             ExchangeOutcome outcome = ExchangeOutcome.ProtocolViolation;
             var relayed = false;
             try
@@ -184,6 +184,19 @@ internal sealed partial class RequestHandler(
                 }
 
             case ExchangeOutcome.Completed:
+                // The worker is free already; what the client has not taken yet is in the spool.
+                var taken = await exchange.DrainAsync().ConfigureAwait(false);
+                if (exchange.SpoolFailure is { } failure)
+                {
+                    LogResponseSpoolFailed(logger, failure);
+                }
+
+                if (!taken)
+                {
+                    ClientClosed.Mark(context);
+                    return exchange.BytesSent;
+                }
+
                 exchange.Compressor?.Finish();
                 return exchange.BytesSent;
             case ExchangeOutcome.ClientGone:
@@ -335,6 +348,9 @@ internal sealed partial class RequestHandler(
 
     [LoggerMessage(EventId = 202, EventName = "request.spool_failed", Level = LogLevel.Error, Message = "A request body over the spool threshold could not be stored: {Reason}")]
     private static partial void LogSpoolFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 203, EventName = "response.spool_failed", Level = LogLevel.Warning, Message = "A response its client was slow to take could not be spooled to disk ({Reason}); its worker waited for the client instead")]
+    private static partial void LogResponseSpoolFailed(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 201, EventName = "response.length_mismatch", Level = LogLevel.Error, Message = "The app's body for {Path} did not match its Content-Length; connection closed")]
     private static partial void LogLengthMismatch(ILogger logger, string? path);

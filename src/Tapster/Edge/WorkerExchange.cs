@@ -18,11 +18,14 @@ namespace Tapster.Edge;
 
 /// <summary>
 /// Runs one request on one worker slot: sends REQUEST, then turns START, BODY, FILE and END into the
-/// client's response as they arrive, flushing each chunk so streams reach the client live. Everything
-/// that can go wrong is an <see cref="ExchangeOutcome"/>, mapped to a status in one place by the caller.
-/// Disposing frees the response's encoder when Tapster compresses it.
+/// client's response as they arrive, flushing each chunk so streams reach the client live. When the
+/// client falls behind, the rest of the body goes through a <see cref="ResponseSpool"/> that a task of
+/// its own feeds to the client, so the worker finishes at its own speed and its slot is free at END:
+/// a slow or stalled reader never holds a worker. Everything that can go wrong is an
+/// <see cref="ExchangeOutcome"/>, mapped to a status in one place by the caller. Disposing waits for
+/// that task and frees the spool and the response's encoder.
 /// </summary>
-internal sealed class WorkerExchange : IDisposable
+internal sealed class WorkerExchange : IAsyncDisposable
 {
     /// <summary>Hop-by-hop headers (RFC 9110 7.6.1) are the server's business; PEP 3333 forbids them to apps.</summary>
     private static readonly FrozenSet<string> HopByHop = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
@@ -44,23 +47,31 @@ internal sealed class WorkerExchange : IDisposable
     private readonly HttpContext _context;
     private readonly HeaderPolicy _headers;
     private readonly CompressionPolicy _compression;
+    private readonly string _spoolDirectory;
     private readonly bool _isHead;
     private long? _declaredLength;
     private long _appBytes;
-    private bool _clientGone;
+    private long _sentBytes;
+    private volatile bool _clientGone;
     private bool _cancelSent;
+    private ResponseSpool? _spool;
+    private Task _drain = Task.CompletedTask;
 
-    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression)
+    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression, string spoolDirectory)
     {
         _slot = slot;
         _context = context;
         _headers = headers;
         _compression = compression;
+        _spoolDirectory = spoolDirectory;
         _isHead = HttpMethods.IsHead(context.Request.Method);
     }
 
     /// <summary>Body bytes handed to the client: compressed ones when Tapster compresses the response.</summary>
-    public long BytesSent => Compressor?.BytesWritten ?? _appBytes;
+    public long BytesSent => Compressor?.BytesWritten ?? Interlocked.Read(ref _sentBytes);
+
+    /// <summary>Why the response spool could not use its file (the worker then waited for the client); null when it could.</summary>
+    public string? SpoolFailure => _spool?.FileFailure;
 
     /// <summary>The encoder of a response Tapster compresses; null when the body goes out as the app wrote it.</summary>
     public ResponseCompressor? Compressor { get; private set; }
@@ -97,7 +108,8 @@ internal sealed class WorkerExchange : IDisposable
                         break;
                     case FrameType.Body:
                         break;
-                    case FrameType.File when Started && PendingFile is null:
+                    // Right after START only: a file after body bytes would race the spool's feeding of the client.
+                    case FrameType.File when Started && PendingFile is null && _appBytes == 0:
                         await OpenFileAsync(Messages.ReadFile(payload.Span)).ConfigureAwait(false);
                         break;
                     case FrameType.End:
@@ -215,8 +227,15 @@ internal sealed class WorkerExchange : IDisposable
 
     private async ValueTask WriteBodyAsync(ReadOnlyMemory<byte> chunk)
     {
-        if (_isHead || _clientGone)
+        if (_isHead)
         {
+            return;
+        }
+
+        if (_clientGone)
+        {
+            // Found by the task feeding the client from the spool: the worker learns it here.
+            await CancelAsync().ConfigureAwait(false);
             return;
         }
 
@@ -232,16 +251,13 @@ internal sealed class WorkerExchange : IDisposable
             _appBytes += chunk.Length;
         }
 
-        var writer = _context.Response.BodyWriter;
-        if (Compressor is { } compressor)
+        if (_spool is { } spool)
         {
-            compressor.Write(chunk.Span);
-        }
-        else
-        {
-            writer.Write(chunk.Span);
+            await SpoolAsync(spool, chunk).ConfigureAwait(false);
+            return;
         }
 
+        Emit(chunk.Span);
         if (_slot.Connection.HasBufferedFrame)
         {
             return;
@@ -254,40 +270,122 @@ internal sealed class WorkerExchange : IDisposable
             Compressor?.Flush();
         }
 
+        ValueTask<FlushResult> flush;
         try
         {
-            var flush = writer.FlushAsync(_context.RequestAborted);
-            FlushResult flushed;
+            flush = _context.Response.BodyWriter.FlushAsync(_context.RequestAborted);
             if (flush.IsCompleted)
             {
-                flushed = flush.Result;
-            }
-            else
-            {
-                // Waiting on the client, not on the app.
-                _slot.PauseDeadline();
-                try
+                if (IsClientGone(flush.Result))
                 {
-                    flushed = await flush.ConfigureAwait(false);
+                    await ClientLeftAsync().ConfigureAwait(false);
                 }
-                finally
-                {
-                    _slot.ResumeDeadline();
-                }
-            }
 
-            if (flushed.IsCanceled || flushed.IsCompleted)
-            {
-                await ClientLeftAsync().ConfigureAwait(false);
+                return;
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionAbortedException)
+        catch (Exception e) when (IsClientGone(e))
         {
             await ClientLeftAsync().ConfigureAwait(false);
+            return;
+        }
+
+        // The client is behind: the rest goes through the spool, fed to it by a task of its own.
+        _spool = new ResponseSpool(_spoolDirectory);
+        _drain = FeedClientAsync(_spool, flush);
+    }
+
+    /// <summary>Waits until everything spooled has reached the client; false when the client left first.</summary>
+    public async Task<bool> DrainAsync()
+    {
+        _spool?.Complete();
+        await _drain.ConfigureAwait(false);
+        return !_clientGone;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_spool is { } spool)
+        {
+            // Not fed to the end (the response failed): the connection is aborted, so the feeding stops.
+            spool.Abandon();
+            await _drain.ConfigureAwait(false);
+            spool.Dispose();
+        }
+
+        Compressor?.Dispose();
+    }
+
+    private async ValueTask SpoolAsync(ResponseSpool spool, ReadOnlyMemory<byte> chunk)
+    {
+        if (!spool.MustWait(chunk.Length))
+        {
+            await spool.WriteAsync(chunk).ConfigureAwait(false);
+            return;
+        }
+
+        // Full (or without its file): the worker waits for the client after all, and that is not the app's time.
+        _slot.PauseDeadline();
+        try
+        {
+            await spool.WriteAsync(chunk).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slot.ResumeDeadline();
         }
     }
 
-    public void Dispose() => Compressor?.Dispose();
+    /// <summary>Feeds the spool to the client, after the flush that found it behind; only this writes the body from then on.</summary>
+    private async Task FeedClientAsync(ResponseSpool spool, ValueTask<FlushResult> pending)
+    {
+        var writer = _context.Response.BodyWriter;
+        try
+        {
+            var flushed = await pending.ConfigureAwait(false);
+            while (!IsClientGone(flushed))
+            {
+                var piece = await spool.ReadAsync().ConfigureAwait(false);
+                if (piece.IsEmpty)
+                {
+                    return;
+                }
+
+                Emit(piece.Span);
+                if (_declaredLength is null)
+                {
+                    Compressor?.Flush();
+                }
+
+                flushed = await writer.FlushAsync(_context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (IsClientGone(e))
+        {
+        }
+
+        _clientGone = true;
+        spool.Abandon();
+    }
+
+    /// <summary>Hands body bytes to the client's pipe, through the encoder when Tapster compresses.</summary>
+    private void Emit(ReadOnlySpan<byte> bytes)
+    {
+        if (Compressor is { } compressor)
+        {
+            compressor.Write(bytes);
+        }
+        else
+        {
+            _context.Response.BodyWriter.Write(bytes);
+            Interlocked.Add(ref _sentBytes, bytes.Length);
+        }
+    }
+
+    private static bool IsClientGone(FlushResult flushed) => flushed.IsCanceled || flushed.IsCompleted;
+
+    private static bool IsClientGone(Exception e) => e is OperationCanceledException or IOException or ConnectionAbortedException;
+
 
     private async ValueTask ClientLeftAsync()
     {

@@ -108,6 +108,34 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task A_client_that_stops_reading_a_large_response_holds_no_worker_and_still_gets_it_whole()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1");
+        const int size = 24 * 1024 * 1024;
+        var path = $"/text?size={size}&type=application/octet-stream";
+        var expected = Http.Sha256Hex(await server.Client.GetByteArrayAsync(path));
+
+        using var stalled = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 64 * 1024 };
+        await stalled.ConnectAsync("127.0.0.1", server.Port);
+        var stream = stalled.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes(RawHttp.Get(path, "Connection: close\r\n")));
+        // Its first bytes prove the app is answering it; then that client reads nothing for a while.
+        var received = new MemoryStream();
+        var first = new byte[64 * 1024];
+        received.Write(first, 0, await stream.ReadAsync(first));
+
+        // The one worker thread answers others meanwhile: the rest of that response waits in Tapster.
+        using var other = new HttpClient { BaseAddress = server.BaseAddress, Timeout = Http.Short };
+        Assert.Equal("ok", await other.GetStringAsync("/"));
+
+        // And nothing was lost.
+        await stream.CopyToAsync(received).WaitAsync(Http.Long);
+        var bytes = received.ToArray();
+        var bodyStart = bytes.AsSpan().IndexOf("\r\n\r\n"u8) + 4;
+        Assert.Equal(expected, Http.Sha256Hex(bytes[bodyStart..]));
+    }
+
+    [Fact]
     public async Task A_connection_closed_before_its_first_byte_is_no_error()
     {
         await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
