@@ -19,7 +19,23 @@ internal static class RequestFrameWriter
     /// <summary>Bytes of the fixed keys and of values (addresses, ports, scheme) not sized from the request.</summary>
     private const int FixedOverhead = 512;
 
-    public static int MaxSize(HttpContext context, string requestId, string scriptName, RequestBody body)
+    /// <summary>Room kept for a spool file's path: PATH_MAX, whatever the directory.</summary>
+    private const int SpoolPathRoom = 4096;
+
+    /// <summary>An upper bound of the frame's size (<see cref="Write"/> needs that much room).</summary>
+    public static int MaxSize(HttpContext context, string requestId, string scriptName, RequestBody body) =>
+        HeadSize(context, requestId, scriptName) + (body.SpoolPath is null ? (int)body.Length : Encoding.UTF8.GetMaxByteCount(body.SpoolPath.Length));
+
+    /// <summary>
+    /// The largest body the frame can carry inline within <see cref="Frame.MaxPayload"/>; a larger one
+    /// goes as the path of its spool file. Negative when not even the head fits: limits raised near
+    /// their maximum allow a request line and headers that the CGI environ makes larger than a frame.
+    /// </summary>
+    public static int InlineBodyRoom(HttpContext context, string requestId, string scriptName) =>
+        Frame.HeaderSize + Frame.MaxPayload - SpoolPathRoom - HeadSize(context, requestId, scriptName);
+
+    /// <summary>An upper bound of the frame's size without its body section.</summary>
+    private static int HeadSize(HttpContext context, string requestId, string scriptName)
     {
         var feature = context.Features.GetRequiredFeature<IHttpRequestFeature>();
         var size = Frame.HeaderSize + 4 + 4 + FixedOverhead + (FixedPairs * 8) + (feature.RawTarget.Length * 2)
@@ -33,7 +49,7 @@ internal static class RequestFrameWriter
             }
         }
 
-        return size + (body.SpoolPath is null ? (int)body.Length : Encoding.UTF8.GetMaxByteCount(body.SpoolPath.Length));
+        return size;
     }
 
     /// <summary>Writes the frame into <paramref name="destination"/> (at least <see cref="MaxSize"/> bytes); returns its length.</summary>

@@ -46,7 +46,15 @@ internal sealed partial class RequestHandler(
                 return;
             }
 
-            var read = await ReadBodyAsync(context).ConfigureAwait(false);
+            var inlineRoom = RequestFrameWriter.InlineBodyRoom(context, requestId, settings.ScriptName);
+            if (inlineRoom < 0)
+            {
+                bytes = await RejectAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, "Request Header Fields Too Large: the request head is too large to hand to the app\n").ConfigureAwait(false);
+                return;
+            }
+
+            // A body that would not fit in the frame beside this head is spooled, whatever its size.
+            var read = await ReadBodyAsync(context, Math.Min(settings.SpoolThreshold, inlineRoom)).ConfigureAwait(false);
             using var body = read.Body;
             if (body is null && read.RefusedWith == StatusCodes.Status413PayloadTooLarge)
             {
@@ -140,11 +148,11 @@ internal sealed partial class RequestHandler(
     }
 
     /// <summary>The whole body, or null and the status refusing it: 413 past the limit, 400 for broken chunked framing.</summary>
-    private async ValueTask<(RequestBody? Body, int RefusedWith)> ReadBodyAsync(HttpContext context)
+    private async ValueTask<(RequestBody? Body, int RefusedWith)> ReadBodyAsync(HttpContext context, int spoolThreshold)
     {
         try
         {
-            var body = await RequestBody.ReadAsync(context, settings.MaxBodySize, settings.SpoolThreshold, supervisor.RuntimeDirectory)
+            var body = await RequestBody.ReadAsync(context, settings.MaxBodySize, spoolThreshold, supervisor.RuntimeDirectory)
                 .ConfigureAwait(false);
             return (body, body is null ? StatusCodes.Status413PayloadTooLarge : 0);
         }

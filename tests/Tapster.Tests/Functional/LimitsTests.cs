@@ -83,6 +83,31 @@ public sealed class LimitsTests : IDisposable
         foreach (var c in slowloris.Concat(slowPosts)) c.Dispose();
     }
 
+    [Theory]
+    [InlineData(100_000, "200")]
+    [InlineData(900_000, "431")]
+    public async Task Heads_and_bodies_at_raised_limits_reach_the_app_or_are_refused_but_never_break_a_worker(int targetBytes, string status)
+    {
+        var config = Config("[limits]\nmax_request_line = \"1MiB\"\nmax_header_size = \"1MiB\"\n");
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--config", config);
+        var headers = string.Concat(Enumerable.Range(0, 20).Select(i => $"X-Big-{i}: {new string('h', 50_000)}\r\n"));
+        var body = new byte[1024 * 1024]; // the spool threshold: inline, were there room beside this head
+        Random.Shared.NextBytes(body);
+        using var raw = await RawHttp.ConnectAsync(server.Port);
+        await raw.SendAsync($"POST /echo?q={new string('q', targetBytes)} HTTP/1.1\r\nHost: x\r\nContent-Length: {body.Length}\r\nConnection: close\r\n{headers}\r\n");
+        await raw.SendAsync(body);
+
+        Assert.True(await raw.ReadUntilClosedAsync(Http.Long), raw.Text[..Math.Min(200, raw.Text.Length)]);
+        Assert.StartsWith($"HTTP/1.1 {status} ", raw.Text, StringComparison.Ordinal);
+        if (status == "200")
+        {
+            Assert.Contains(Http.Sha256Hex(body), raw.Text, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(server.Events("worker.crashed"));
+        Assert.DoesNotContain(server.Events(), e => e.Str("event")?.StartsWith("worker.exit", StringComparison.Ordinal) == true);
+    }
+
     [Fact]
     public async Task Connections_that_send_nothing_or_half_an_HTTP2_preface_are_closed_after_the_header_timeout()
     {
