@@ -39,7 +39,8 @@ Raw WSGI routes (exact PATH_INFO match, before Flask sees the request):
   GET  /short-body         Content-Length: 100 but only 10 bytes of body
   GET  /long-body          Content-Length: 5 but 50 bytes of body
   GET  /hop-by-hop         sets "Connection: close" (a PEP 3333 error the server must reject);
-                           ?h=te sets "Transfer-Encoding: chunked" instead
+                           ?h=te sets "Transfer-Encoding: chunked" instead; &file=1 answers with
+                           wsgi.file_wrapper over the 200 KB file instead of a list
   GET  /write              legacy write(): writes "written-1\n", "written-2\n", returns ["returned\n"]
   GET  /exc-info           yields "first-chunk\n", then calls start_response again with exc_info,
                            which must re-raise; if it does not, yields "not-reraised\n"
@@ -307,6 +308,8 @@ def raw_hop_by_hop(environ, start_response):
     header = ("Transfer-Encoding", "chunked") if "h=te" in environ.get("QUERY_STRING", "") \
         else ("Connection", "close")
     start_response("200 OK", TEXT + [header])
+    if "file=1" in environ.get("QUERY_STRING", ""):
+        return environ["wsgi.file_wrapper"](open(FILE_PATH, "rb"))
     return [b"hop-by-hop body\n"]
 
 

@@ -108,6 +108,10 @@ internal sealed class WorkerExchange : IAsyncDisposable
                         break;
                     case FrameType.Body:
                         break;
+                    case FrameType.File when AppError is not null:
+                        // The head was refused (a 500 follows): the worker still waits for its answer.
+                        await SendFileOpenedAsync(ok: false).ConfigureAwait(false);
+                        break;
                     // Right after START only: a file after body bytes would race the spool's feeding of the client.
                     case FrameType.File when Started && PendingFile is null && _appBytes == 0:
                         await OpenFileAsync(Messages.ReadFile(payload.Span)).ConfigureAwait(false);
@@ -408,20 +412,24 @@ internal sealed class WorkerExchange : IAsyncDisposable
 
     private async ValueTask OpenFileAsync(FileBody file)
     {
-        var ack = new byte[Frame.HeaderSize + 1];
         try
         {
             // The worker's descriptor, reopened through /proc: no bytes of the file cross the pipe.
             var handle = File.OpenHandle($"/proc/{_slot.Worker.Pid}/fd/{file.Fd}", FileMode.Open, FileAccess.Read);
             PendingFile = (handle, file.Offset, file.Count);
-            Messages.WriteFileOpened(ack, ok: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             AppError = $"cannot open the app's file: {e.Message}";
-            Messages.WriteFileOpened(ack, ok: false);
         }
 
+        await SendFileOpenedAsync(ok: PendingFile is not null).ConfigureAwait(false);
+    }
+
+    private async ValueTask SendFileOpenedAsync(bool ok)
+    {
+        var ack = new byte[Frame.HeaderSize + 1];
+        Messages.WriteFileOpened(ack, ok);
         await _slot.Connection.SendAsync(ack).ConfigureAwait(false);
     }
 

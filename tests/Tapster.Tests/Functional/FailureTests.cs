@@ -190,6 +190,19 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task A_file_wrapper_response_with_a_refused_header_gives_500_and_its_worker_serves_on()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        var pid = await server.Client.GetTextAsync("/pid");
+        using (var r = await server.Client.GetAsync("/hop-by-hop?file=1"))
+            Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+
+        await server.WaitForEventAsync(e => e.Str("event") == "response.invalid" && e.Str("Reason")!.Contains("hop-by-hop header 'Connection'", StringComparison.Ordinal), Http.Short);
+        Assert.Equal(pid, await server.Client.GetTextAsync("/pid"));
+        Assert.Empty(server.Events("worker.crashed"));
+    }
+
+    [Fact]
     public async Task Error_responses_made_by_the_server_carry_the_request_id_too()
     {
         await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
