@@ -36,6 +36,8 @@ Raw WSGI routes (exact PATH_INFO match, before Flask sees the request):
   GET  /file?type=T        wsgi.file_wrapper over a 200 KB deterministic file, with Content-Length,
                            as application/octet-stream or T
   GET  /big-file?mb=32      wsgi.file_wrapper over a file of mb MiB of zeros (sparse), with Content-Length
+  GET  /fd-file?mode=path  wsgi.file_wrapper over the 200 KB file opened O_PATH (mode=path) or
+                           write-only (mode=write): descriptors that give no right to read it
   GET  /short-body         Content-Length: 100 but only 10 bytes of body
   GET  /long-body          Content-Length: 5 but 50 bytes of body
   GET  /hop-by-hop         sets "Connection: close" (a PEP 3333 error the server must reject);
@@ -294,6 +296,31 @@ def raw_big_file(environ, start_response):
     return environ["wsgi.file_wrapper"](open(path, "rb"), 65536)
 
 
+class _Descriptor:
+    """A file-like object over a bare descriptor, as an app could hand to wsgi.file_wrapper."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def fileno(self):
+        return self.fd
+
+    def tell(self):
+        return 0
+
+    def read(self, n=-1):
+        return os.read(self.fd, n if n >= 0 else 1 << 20)
+
+    def close(self):
+        os.close(self.fd)
+
+
+def raw_fd_file(environ, start_response):
+    flags = os.O_PATH if "mode=path" in environ.get("QUERY_STRING", "") else os.O_WRONLY
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return environ["wsgi.file_wrapper"](_Descriptor(os.open(FILE_PATH, flags)))
+
+
 def raw_short_body(environ, start_response):
     start_response("200 OK", TEXT + [("Content-Length", "100")])
     return [b"0123456789"]
@@ -367,7 +394,7 @@ def raw_own_headers(environ, start_response):
 
 
 RAW_ROUTES = {
-    "/file": raw_file, "/big-file": raw_big_file, "/short-body": raw_short_body, "/long-body": raw_long_body,
+    "/file": raw_file, "/big-file": raw_big_file, "/fd-file": raw_fd_file, "/short-body": raw_short_body, "/long-body": raw_long_body,
     "/hop-by-hop": raw_hop_by_hop, "/write": raw_write, "/exc-info": raw_exc_info,
     "/close-tracker": raw_close_tracker, "/own-headers": raw_own_headers,
 }

@@ -340,7 +340,9 @@ class Handler:
         filelike = wrapper.filelike
         try:
             fd = filelike.fileno()
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            st = os.fstat(fd)
+            # procfs and sysfs files say size 0 whatever they hold: only reading them finds it.
+            if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
                 return False
         except (AttributeError, OSError, ValueError):
             return False

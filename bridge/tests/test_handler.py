@@ -400,6 +400,16 @@ def test_file_wrapper_fallbacks(make_peer, tmp_path):
 
     assert make_peer(app2).call().types == ["START", "BODY", "BODY", "BODY", "END"]
 
+    # A regular file that says it is empty (procfs: /proc/self/status has content all the same).
+
+    def app3(environ, start_response):
+        start_response("200 OK", [])
+        return environ["wsgi.file_wrapper"](open("/proc/self/status", "rb"))
+
+    reply = make_peer(app3).call()
+    assert reply.types[0] == "START" and "FILE" not in reply.types
+    assert b"Pid:" in b"".join(value for name, value in reply.frames if name == "BODY")
+
 
 def test_cancel_stops_a_stream(make_peer):
     resumed = threading.Event()

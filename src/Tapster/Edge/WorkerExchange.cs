@@ -414,9 +414,8 @@ internal sealed class WorkerExchange : IAsyncDisposable
     {
         try
         {
-            // The worker's descriptor, reopened through /proc: no bytes of the file cross the pipe.
-            var handle = File.OpenHandle($"/proc/{_slot.Worker.Pid}/fd/{file.Fd}", FileMode.Open, FileAccess.Read);
-            PendingFile = (handle, file.Offset, file.Count);
+            // The worker's own descriptor: no bytes of the file cross the pipe.
+            PendingFile = (_slot.Worker.TakeFile(file.Fd), file.Offset, file.Count);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

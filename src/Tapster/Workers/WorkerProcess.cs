@@ -76,6 +76,10 @@ internal sealed class WorkerProcess(uint id, int threads, long startedAt)
         _process = Signals.Open(pid);
     }
 
+    /// <summary>Takes over one of its open files, with the access it has (<see cref="WorkerFiles"/>).</summary>
+    /// <exception cref="IOException">It cannot be taken; the message says why.</exception>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle TakeFile(int fd) => WorkerFiles.Take(_process, Pid, fd);
+
     /// <summary>Signals its process, never another that was given the same number after it was reaped.</summary>
     public bool Signal(int signal) => Signals.Send(_process, Pid, signal);
 

@@ -95,6 +95,18 @@ public class StreamingTests(SharedProbeServer shared)
         Assert.Equal(expected.Str("sha256"), Http.Sha256Hex(body));
     }
 
+    [Theory]
+    [InlineData("path")]
+    [InlineData("write")]
+    public async Task A_file_wrapper_over_a_descriptor_that_gives_no_right_to_read_is_refused_with_500(string mode)
+    {
+        using var r = await Server.Client.GetAsync("/fd-file?mode=" + mode);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+        Assert.Equal("Internal Server Error\n", await r.Content.ReadAsStringAsync());
+        await Server.WaitForEventAsync(e => e.Str("event") == "response.invalid" && e.Str("Reason")!.Contains("is not open for reading", StringComparison.Ordinal), Http.Short);
+    }
+
     [Fact]
     public async Task A_file_wrapper_download_the_client_cuts_short_is_logged_with_the_bytes_that_got_out()
     {
