@@ -11,12 +11,14 @@ internal sealed class CookieHardener
     /// <summary>What each combination of missing attributes appends, indexed by <see cref="CookieAttributes"/>.</summary>
     private readonly string[] _suffixes = new string[8];
     private readonly CookieAttributes _wanted;
+    private readonly byte[][] _readableByScripts;
 
     public CookieHardener(HeaderSettings settings)
     {
         _wanted = (settings.CookieSecure ? CookieAttributes.Secure : 0)
             | (settings.CookieHttpOnly ? CookieAttributes.HttpOnly : 0)
             | (settings.CookieSameSite.Length > 0 ? CookieAttributes.SameSite : 0);
+        _readableByScripts = [.. settings.CookieHttpOnlyExcept.Select(Encoding.Latin1.GetBytes)];
         for (var missing = 0; missing < _suffixes.Length; missing++)
         {
             var attributes = (CookieAttributes)missing;
@@ -30,6 +32,11 @@ internal sealed class CookieHardener
     public string Harden(ReadOnlySpan<byte> setCookie, bool isHttps)
     {
         var wanted = isHttps ? _wanted : _wanted & ~CookieAttributes.Secure;
+        if ((wanted & CookieAttributes.HttpOnly) != 0 && IsReadableByScripts(setCookie))
+        {
+            wanted &= ~CookieAttributes.HttpOnly;
+        }
+
         var suffix = _suffixes[(int)(wanted & ~Attributes(setCookie))];
         if (suffix.Length == 0)
         {
@@ -41,6 +48,22 @@ internal sealed class CookieHardener
         Encoding.Latin1.GetChars(setCookie, text);
         suffix.CopyTo(text[setCookie.Length..]);
         return new string(text);
+    }
+
+    /// <summary>Whether the cookie's name (before the first '=', spaces trimmed) is one scripts must read.</summary>
+    private bool IsReadableByScripts(ReadOnlySpan<byte> setCookie)
+    {
+        var equals = setCookie.IndexOf((byte)'=');
+        var name = (equals < 0 ? setCookie : setCookie[..equals]).Trim(" \t"u8);
+        foreach (var readable in _readableByScripts)
+        {
+            if (name.SequenceEqual(readable))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Which of Secure, HttpOnly and SameSite a Set-Cookie value has, by attribute name, in any case.</summary>

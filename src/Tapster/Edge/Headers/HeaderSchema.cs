@@ -74,6 +74,13 @@ internal static class HeaderSchema
             Doc = "Add HttpOnly to the app's Set-Cookie headers that lack it (scripts in the page cannot read the cookie).",
             Get = s => s.Headers.CookieHttpOnly, Set = (s, v) => s with { Headers = s.Headers with { CookieHttpOnly = v } },
         },
+        new TypedSetting<IReadOnlyList<string>>
+        {
+            Key = "headers.cookie_httponly_except", Parser = ValueParsers.TextList,
+            Doc = "Cookies (by exact name) that get no HttpOnly because scripts must read them: the CSRF tokens of Django, Angular and Laravel, and Tornado.",
+            DefaultDoc = "`[\"csrftoken\", \"XSRF-TOKEN\", \"_xsrf\"]`",
+            Get = s => s.Headers.CookieHttpOnlyExcept, Set = (s, v) => s with { Headers = s.Headers with { CookieHttpOnlyExcept = v } },
+        },
         new TypedSetting<string>
         {
             Key = "headers.cookie_samesite", Parser = SameSite,

@@ -31,6 +31,13 @@ internal sealed record HeaderSettings
 
     public bool CookieHttpOnly { get; init; } = true;
 
+    /// <summary>
+    /// Cookies that scripts must read, left without HttpOnly: the CSRF tokens of the double-submit
+    /// pattern (Django's csrftoken, Angular's and Laravel's XSRF-TOKEN, Tornado's _xsrf). With HttpOnly
+    /// added, Django's documented AJAX recipe finds no token and every POST gets 403.
+    /// </summary>
+    public IReadOnlyList<string> CookieHttpOnlyExcept { get; init; } = ["csrftoken", "XSRF-TOKEN", "_xsrf"];
+
     /// <summary>Lax: browsers' own default since 2020, written out so that every browser applies it.</summary>
     public string CookieSameSite { get; init; } = "Lax";
 }

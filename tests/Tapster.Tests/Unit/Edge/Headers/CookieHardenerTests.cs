@@ -29,6 +29,19 @@ public sealed class CookieHardenerTests
     public void Harden_PlainCookieOverHttps_GetsAllThree() =>
         Assert.Equal("id=1; Secure; HttpOnly; SameSite=Lax", Harden(Defaults, "id=1", isHttps: true));
 
+    [Theory]
+    [InlineData("csrftoken=abc; Path=/", "csrftoken=abc; Path=/; Secure; SameSite=Lax")]
+    [InlineData("XSRF-TOKEN=abc", "XSRF-TOKEN=abc; Secure; SameSite=Lax")]
+    [InlineData(" _xsrf =abc", " _xsrf =abc; Secure; SameSite=Lax")]
+    [InlineData("CSRFTOKEN=abc", "CSRFTOKEN=abc; Secure; HttpOnly; SameSite=Lax")]
+    [InlineData("session=csrftoken", "session=csrftoken; Secure; HttpOnly; SameSite=Lax")]
+    public void Harden_ACsrfTokenCookieThatScriptsMustRead_GetsNoHttpOnly(string setCookie, string expected) =>
+        Assert.Equal(expected, Harden(Defaults, setCookie, isHttps: true));
+
+    [Fact]
+    public void Harden_TheScriptReadableNames_AreTheOperatorsToChoose() =>
+        Assert.Equal("csrftoken=abc; HttpOnly; SameSite=Lax", Harden(new CookieHardener(new HeaderSettings { CookieHttpOnlyExcept = ["my_token"] }), "csrftoken=abc", isHttps: false));
+
     [Fact]
     public void Harden_CookieWithEveryAttribute_IsLeftAsItIs() =>
         Assert.Equal("id=1; secure; HTTPONLY; SameSite=None", Harden(Defaults, "id=1; secure; HTTPONLY; SameSite=None", isHttps: true));
