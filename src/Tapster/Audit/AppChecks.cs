@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Tapster.Edge.Headers;
 
 namespace Tapster.Audit;
 
@@ -15,7 +16,8 @@ internal static class AppChecks
 
     private const string KeyFix = "set SECRET_KEY from the environment or `tapster secrets`, generated with: python3 -c 'import secrets; print(secrets.token_hex(32))'";
 
-    public static IEnumerable<CheckResult> Evaluate(JsonElement facts)
+    /// <param name="headers">What Tapster adds to the app's cookies: an attribute it adds is not missing.</param>
+    public static IEnumerable<CheckResult> Evaluate(JsonElement facts, HeaderSettings headers)
     {
         var load = facts.GetProperty("load");
         var loaded = load.GetProperty("ok").GetBoolean();
@@ -31,10 +33,10 @@ internal static class AppChecks
         var skipped = loaded ? "not a Flask or Django app" : "the app did not load";
         yield return Debug(facts, flask, django, loaded);
         yield return framework is { } app ? SecretKey(app.GetProperty("secret_key")) : CheckResult.Skip("secret-key", "SECRET_KEY", skipped);
-        yield return framework is { } s ? Cookie("session-cookie", "Session cookie", "SESSION", s.GetProperty("session_cookie")) : CheckResult.Skip("session-cookie", "Session cookie", skipped);
+        yield return framework is { } s ? Cookie("session-cookie", "Session cookie", "SESSION", s.GetProperty("session_cookie"), headers) : CheckResult.Skip("session-cookie", "Session cookie", skipped);
         if (flask is { } login && login.TryGetProperty("remember_cookie", out var remember))
         {
-            yield return Cookie("remember-cookie", "Remember-me cookie (Flask-Login)", "REMEMBER", remember);
+            yield return Cookie("remember-cookie", "Remember-me cookie (Flask-Login)", "REMEMBER", remember, headers);
         }
 
         if (django is { } hosts)
@@ -139,28 +141,52 @@ internal static class AppChecks
             : new CheckResult(Id, CheckStatus.Fail, Title, $"SECRET_KEY is {problem}: anyone who guesses it can forge sessions", KeyFix);
     }
 
-    private static CheckResult Cookie(string id, string title, string prefix, JsonElement flags)
+    private static CheckResult Cookie(string id, string title, string prefix, JsonElement flags, HeaderSettings tapster)
     {
         var missing = new List<(CheckStatus Status, string Problem, string Setting)>();
+        var added = new List<string>();
         if (flags.GetProperty("HTTPONLY").ValueKind != JsonValueKind.True)
         {
-            missing.Add((CheckStatus.Fail, "readable by JavaScript (no HttpOnly): one XSS steals it", $"{prefix}_COOKIE_HTTPONLY = True"));
+            if (tapster.CookieHttpOnly)
+            {
+                added.Add("HttpOnly");
+            }
+            else
+            {
+                missing.Add((CheckStatus.Fail, "readable by JavaScript (no HttpOnly): one XSS steals it", $"{prefix}_COOKIE_HTTPONLY = True"));
+            }
         }
 
         if (flags.GetProperty("SECURE").ValueKind != JsonValueKind.True)
         {
-            missing.Add((CheckStatus.Warn, "sent over plain HTTP (no Secure)", $"{prefix}_COOKIE_SECURE = True"));
+            if (tapster.CookieSecure)
+            {
+                added.Add("Secure (on HTTPS)");
+            }
+            else
+            {
+                missing.Add((CheckStatus.Warn, "sent over plain HTTP (no Secure)", $"{prefix}_COOKIE_SECURE = True"));
+            }
         }
 
+        // Tapster adds SameSite only where the app set none; an app's own "None" stays.
         var sameSite = flags.GetProperty("SAMESITE");
         if (sameSite.ValueKind != JsonValueKind.String || sameSite.GetString() is not ("Lax" or "Strict"))
         {
-            missing.Add((CheckStatus.Warn, "sent with cross-site requests (no SameSite=Lax or Strict)", $"{prefix}_COOKIE_SAMESITE = \"Lax\""));
+            if (sameSite.ValueKind != JsonValueKind.String && tapster.CookieSameSite is "Lax" or "Strict")
+            {
+                added.Add($"SameSite={tapster.CookieSameSite}");
+            }
+            else
+            {
+                missing.Add((CheckStatus.Warn, "sent with cross-site requests (no SameSite=Lax or Strict)", $"{prefix}_COOKIE_SAMESITE = \"Lax\""));
+            }
         }
 
+        var byTapster = added.Count == 0 ? "" : $" ({string.Join(", ", added)} added by Tapster)";
         return missing.Count == 0
-            ? CheckResult.Pass(id, title, "Secure, HttpOnly and SameSite are set")
-            : new CheckResult(id, missing.Max(m => m.Status), title, "the cookie is " + string.Join("; ", missing.Select(m => m.Problem)),
+            ? CheckResult.Pass(id, title, "Secure, HttpOnly and SameSite are set" + byTapster)
+            : new CheckResult(id, missing.Max(m => m.Status), title, "the cookie is " + string.Join("; ", missing.Select(m => m.Problem)) + byTapster,
                 "set " + string.Join(", ", missing.Select(m => m.Setting)));
     }
 

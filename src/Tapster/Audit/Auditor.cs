@@ -17,7 +17,7 @@ internal static class Auditor
         var facts = await ProbeAsync(settings, target, secrets).ConfigureAwait(false);
         return
         [
-            .. AppChecks.Evaluate(facts),
+            .. AppChecks.Evaluate(facts, settings.Headers),
             .. RepositoryChecks.Evaluate(await tracked.ConfigureAwait(false)),
             StateFileChecks.Evaluate(target.WorkingDirectory, secrets),
             .. ServerChecks.Evaluate(settings, Environment.ProcessorCount, Environment.IsPrivilegedProcess),

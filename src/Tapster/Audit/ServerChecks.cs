@@ -20,7 +20,7 @@ internal static class ServerChecks
     {
         var exposed = settings.Bind.Where(IsPublic).ToList();
         yield return User(runningAsRoot, exposed);
-        yield return Tls(exposed);
+        yield return Tls(exposed, settings.Tls.Listen);
         yield return Workers(settings.Workers, cores);
         yield return settings.Threads > MaxThreads
             ? new CheckResult("threads", CheckStatus.Warn, "Threads per worker", $"{N(settings.Threads)} threads per worker: the GIL lets one run Python at a time, the rest only add memory and contention",
@@ -47,10 +47,13 @@ internal static class ServerChecks
             : new CheckResult(Id, CheckStatus.Warn, Title, "running as root: a hole in the app is a hole in the whole machine", Fix);
     }
 
-    private static CheckResult Tls(List<string> exposed) => exposed.Count == 0
-        ? CheckResult.Pass("tls", "TLS", "listening on loopback only: TLS is the proxy's job")
+    private static CheckResult Tls(List<string> exposed, IReadOnlyList<string> https) =>
+        https.Count > 0 ? CheckResult.Pass("tls", "TLS", exposed.Count == 0
+                ? $"HTTPS on {string.Join(", ", https)}"
+                : $"HTTPS on {string.Join(", ", https)}; plain HTTP on {string.Join(", ", exposed)} only redirects to it")
+        : exposed.Count == 0 ? CheckResult.Pass("tls", "TLS", "listening on loopback only: TLS is the proxy's job")
         : new CheckResult("tls", CheckStatus.Warn, "TLS", $"{string.Join(", ", exposed)} is reachable from other machines and serves plain HTTP",
-            "Tapster has no TLS settings yet: terminate TLS in a proxy or load balancer in front of it and bind Tapster to 127.0.0.1 or a private address");
+            "serve HTTPS too: --tls-bind 0.0.0.0:443 with --acme-domain NAME (automatic certificates) or --tls-cert CERT=KEY; or terminate TLS in a proxy in front and bind Tapster to 127.0.0.1");
 
     private static CheckResult Workers(int workers, int cores)
     {

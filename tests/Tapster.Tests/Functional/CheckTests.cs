@@ -149,13 +149,20 @@ public sealed class CheckTests : IDisposable
     }
 
     [Fact]
-    public async Task Session_cookies_without_httponly_fail_and_without_secure_or_samesite_warn()
+    public async Task Session_cookies_without_httponly_fail_and_without_secure_or_samesite_warn_unless_Tapster_adds_them()
     {
-        var results = await CheckJsonAsync(WithStrongKey, 1, Copy("cookies_app.py"));
+        var app = Copy("cookies_app.py");
+        var hardened = await CheckJsonAsync(WithStrongKey, 0, app);
+        Assert.Equal("PASS", Status(hardened, "session-cookie"));
+        Assert.Contains("added by Tapster", Detail(hardened, "session-cookie"), StringComparison.Ordinal);
+
+        var config = Path.Combine(dir, "plain-cookies.toml");
+        File.WriteAllText(config, "[headers]\ncookie_httponly = false\ncookie_secure = false\ncookie_samesite = false\n");
+        var results = await CheckJsonAsync(WithStrongKey, 1, app, "--config", config);
         Assert.Equal("FAIL", Status(results, "session-cookie"));
         Assert.Equal("set SESSION_COOKIE_HTTPONLY = True, SESSION_COOKIE_SECURE = True, SESSION_COOKIE_SAMESITE = \"Lax\"",
             results["session-cookie"].GetProperty("fix").GetString());
-        var weak = await CheckJsonAsync(null, 1, Copy("weak_key_app.py"));
+        var weak = await CheckJsonAsync(null, 1, Copy("weak_key_app.py"), "--config", config);
         Assert.Equal("WARN", Status(weak, "session-cookie"));
     }
 
@@ -217,7 +224,7 @@ public sealed class CheckTests : IDisposable
         var results = await CheckJsonAsync(WithStrongKey, Environment.IsPrivilegedProcess ? 1 : 0,
             Copy("good_app.py"), "--bind", "0.0.0.0:8000", "--workers", "1", "--threads", "64", "--timeout", "300s");
         Assert.Equal("WARN", Status(results, "tls"));
-        Assert.Contains("no TLS settings yet", results["tls"].GetProperty("fix").GetString()!, StringComparison.Ordinal);
+        Assert.Contains("--tls-bind", results["tls"].GetProperty("fix").GetString()!, StringComparison.Ordinal);
         Assert.Equal("WARN", Status(results, "workers"));
         Assert.Equal("WARN", Status(results, "threads"));
         Assert.Equal("WARN", Status(results, "timeout"));

@@ -1,19 +1,23 @@
 using System.Text.Json;
 using Tapster.Audit;
+using Tapster.Edge.Headers;
 
 namespace Tapster.Tests.Unit.Audit;
 
 public class AppChecksTests
 {
+    /// <summary>A Tapster that adds nothing to the app's cookies, so that the app's own flags are graded.</summary>
+    static readonly HeaderSettings NoCookieHardening = new() { CookieSecure = false, CookieHttpOnly = false, CookieSameSite = "" };
+
     /// <summary>The facts of a well-configured Flask app, with one part replaced by <paramref name="patch"/>.</summary>
-    static Dictionary<string, CheckResult> Evaluate(string? flask = null, string? environment = null, string? health = null, string? migrations = null, string devServer = "[]", string load = """{"ok": true}""")
+    static Dictionary<string, CheckResult> Evaluate(string? flask = null, string? environment = null, string? health = null, string? migrations = null, string devServer = "[]", string load = """{"ok": true}""", HeaderSettings? tapster = null)
     {
         flask ??= """{"debug": false, "secret_key": {"present": true, "type": "str", "length": 64, "placeholder": false, "distinct": 16}, "session_cookie": {"SECURE": true, "HTTPONLY": true, "SAMESITE": "Lax"}, "uploads": {}}""";
         environment ??= """{"FLASK_DEBUG": null, "FLASK_ENV": null}""";
         health ??= """[{"path": "/health", "status": 200}]""";
         migrations ??= """{"state": "absent"}""";
         var json = $$"""{"python": "/usr/bin/python3", "load": {{load}}, "dev_server_calls": {{devServer}}, "environment": {{environment}}, "flask": {{flask}}, "health": {{health}}, "migrations": {{migrations}}}""";
-        return AppChecks.Evaluate(JsonDocument.Parse(json).RootElement).ToDictionary(r => r.Id);
+        return AppChecks.Evaluate(JsonDocument.Parse(json).RootElement, tapster ?? NoCookieHardening).ToDictionary(r => r.Id);
     }
 
     static string Flask(string debug = "false", string key = """{"present": true, "type": "str", "length": 64, "placeholder": false, "distinct": 16}""",
@@ -52,7 +56,7 @@ public class AppChecksTests
     {
         var django = $$"""{"debug": {{debug}}, "secret_key": {"present": true, "type": "str", "length": 64, "placeholder": false, "distinct": 16}, "session_cookie": {"SECURE": true, "HTTPONLY": true, "SAMESITE": "Lax"}, "allowed_hosts": {{hosts}}, "uploads": {} }""";
         var json = $$"""{"python": "/usr/bin/python3", "load": {"ok": true}, "dev_server_calls": [], "environment": {"FLASK_DEBUG": null, "FLASK_ENV": null}, "django": {{django}}, "health": [{"path": "/health", "status": 200}], "migrations": {{migrations}}}""";
-        return AppChecks.Evaluate(JsonDocument.Parse(json).RootElement).ToDictionary(r => r.Id);
+        return AppChecks.Evaluate(JsonDocument.Parse(json).RootElement, NoCookieHardening).ToDictionary(r => r.Id);
     }
 
     [Fact]
@@ -125,6 +129,21 @@ public class AppChecksTests
     }
 
     [Fact]
+    public void Evaluate_CookieFlagsTapsterAdds_PassNamingThem()
+    {
+        var result = Evaluate(Flask(cookie: """{"SECURE": false, "HTTPONLY": false, "SAMESITE": null}"""), tapster: new HeaderSettings())["session-cookie"];
+        Assert.Equal(CheckStatus.Pass, result.Status);
+        Assert.EndsWith("(HttpOnly, Secure (on HTTPS), SameSite=Lax added by Tapster)", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_AnAppsOwnSameSiteNone_IsStillAWarningWhateverTapsterAdds()
+    {
+        var result = Evaluate(Flask(cookie: """{"SECURE": true, "HTTPONLY": true, "SAMESITE": "None"}"""), tapster: new HeaderSettings())["session-cookie"];
+        Assert.Equal(CheckStatus.Warn, result.Status);
+    }
+
+    [Fact]
     public void Evaluate_FlaskLogin_ChecksTheRememberCookie()
     {
         var result = Evaluate(Flask(extra: """, "remember_cookie": {"SECURE": false, "HTTPONLY": true, "SAMESITE": null}"""))["remember-cookie"];
@@ -159,7 +178,7 @@ public class AppChecksTests
     public void Evaluate_ImportFailed_FailsWithTheMessageAndSkipsWhatNeedsTheApp()
     {
         var facts = """{"python": "/usr/bin/python3", "load": {"ok": false, "kind": "import", "message": "RuntimeError: no db"}, "dev_server_calls": [], "environment": {"FLASK_DEBUG": null, "FLASK_ENV": null}, "migrations": {"state": "absent"}}""";
-        var results = AppChecks.Evaluate(JsonDocument.Parse(facts).RootElement).ToDictionary(r => r.Id);
+        var results = AppChecks.Evaluate(JsonDocument.Parse(facts).RootElement, NoCookieHardening).ToDictionary(r => r.Id);
         Assert.Equal(CheckStatus.Fail, results["app-import"].Status);
         Assert.Equal("RuntimeError: no db", results["app-import"].Detail);
         Assert.All(["dev-server", "debug", "secret-key", "session-cookie", "health-endpoint", "local-uploads"], (string id) => Assert.Equal(CheckStatus.Skip, results[id].Status));
@@ -168,7 +187,7 @@ public class AppChecksTests
     [Fact]
     public void Failed_ProbeProblem_IsAnImportFailure()
     {
-        var results = AppChecks.Evaluate(AppProbe.Failed("/usr/bin/python3", "took too long")).ToDictionary(r => r.Id);
+        var results = AppChecks.Evaluate(AppProbe.Failed("/usr/bin/python3", "took too long"), NoCookieHardening).ToDictionary(r => r.Id);
         Assert.Equal(CheckStatus.Fail, results["app-import"].Status);
         Assert.Equal("took too long", results["app-import"].Detail);
     }

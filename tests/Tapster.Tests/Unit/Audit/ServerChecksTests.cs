@@ -25,12 +25,20 @@ public class ServerChecksTests
     public void IsPublic_AnythingButLoopback(string bind, bool expected) => Assert.Equal(expected, ServerChecks.IsPublic(bind));
 
     [Fact]
-    public void Evaluate_PublicBind_WarnsThatTlsDoesNotExistYet()
+    public void Evaluate_PublicPlainHttpWithoutHttps_WarnsNamingTapstersOwnTls()
     {
         var tls = Evaluate(Settings("127.0.0.1:8000", "0.0.0.0:80"))["tls"];
         Assert.Equal(CheckStatus.Warn, tls.Status);
         Assert.StartsWith("0.0.0.0:80 is reachable", tls.Detail, StringComparison.Ordinal);
-        Assert.Contains("Tapster has no TLS settings yet", tls.Fix, StringComparison.Ordinal);
+        Assert.Contains("--tls-bind 0.0.0.0:443 with --acme-domain", tls.Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_PublicPlainHttpBesideHttps_PassesAsARedirect()
+    {
+        var tls = Evaluate(Settings("0.0.0.0:80") with { Tls = new Tapster.Tls.TlsSettings { Listen = ["0.0.0.0:443"] } })["tls"];
+        Assert.Equal(CheckStatus.Pass, tls.Status);
+        Assert.Equal("HTTPS on 0.0.0.0:443; plain HTTP on 0.0.0.0:80 only redirects to it", tls.Detail);
     }
 
     [Theory]
