@@ -192,21 +192,13 @@ internal sealed partial class RequestHandler(
                 }
 
             case ExchangeOutcome.Completed:
-                // The worker is free already; what the client has not taken yet is in the spool.
-                var taken = await exchange.DrainAsync().ConfigureAwait(false);
-                if (exchange.SpoolFailure is { } failure)
-                {
-                    LogResponseSpoolFailed(logger, failure);
-                }
-
-                if (!taken)
-                {
-                    ClientClosed.Mark(context);
-                    return exchange.BytesSent;
-                }
-
-                exchange.Compressor?.Finish();
-                return exchange.BytesSent;
+                return await CompleteWholeAsync(context, exchange).ConfigureAwait(false);
+            case ExchangeOutcome.Overlong:
+                // Only the excess was wrong, and it never left: the client gets the response it was
+                // promised, and an HTTP/1 connection closes after it, as after any body that broke its length.
+                LogOverlong(logger, context.Request.Path.Value);
+                context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
+                return await CompleteWholeAsync(context, exchange).ConfigureAwait(false);
             case ExchangeOutcome.ClientGone:
                 ClientClosed.Mark(context);
                 return exchange.BytesSent;
@@ -226,6 +218,25 @@ internal sealed partial class RequestHandler(
                 supervisor.ReportBroken(slot.Worker, exchange.AppError ?? "it died during a request");
                 return await FailAsync(context, requestId, StatusCodes.Status502BadGateway, "Bad Gateway: the app's worker died\n", exchange.BytesSent).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A whole response: what the client has not taken yet is in the spool, the worker is free already.</summary>
+    private async Task<long> CompleteWholeAsync(HttpContext context, WorkerExchange exchange)
+    {
+        var taken = await exchange.DrainAsync().ConfigureAwait(false);
+        if (exchange.SpoolFailure is { } failure)
+        {
+            LogResponseSpoolFailed(logger, failure);
+        }
+
+        if (!taken)
+        {
+            ClientClosed.Mark(context);
+            return exchange.BytesSent;
+        }
+
+        exchange.Compressor?.Finish();
+        return exchange.BytesSent;
     }
 
     private static async Task<long> SendFileAsync(HttpContext context, (Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long Offset, long Count) file,
@@ -356,6 +367,9 @@ internal sealed partial class RequestHandler(
 
     [LoggerMessage(EventId = 202, EventName = "request.spool_failed", Level = LogLevel.Error, Message = "A request body over the spool threshold could not be stored: {Reason}")]
     private static partial void LogSpoolFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 204, EventName = "response.overlong", Level = LogLevel.Warning, Message = "The app's body for {Path} was longer than its Content-Length; the excess was dropped and the connection closed after the response")]
+    private static partial void LogOverlong(ILogger logger, string? path);
 
     [LoggerMessage(EventId = 203, EventName = "response.spool_failed", Level = LogLevel.Warning, Message = "A response its client was slow to take could not be spooled to disk ({Reason}); its worker waited for the client instead")]
     private static partial void LogResponseSpoolFailed(ILogger logger, string reason);

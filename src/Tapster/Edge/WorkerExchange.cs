@@ -106,8 +106,8 @@ internal sealed class WorkerExchange : IAsyncDisposable
                     case FrameType.Body when AppError is null && Started:
                         await WriteBodyAsync(payload).ConfigureAwait(false);
                         break;
-                    case FrameType.Body:
-                        break;
+                    case FrameType.Body when AppError is not null:
+                        break; // the body of a refused response: a 500 goes out instead
                     case FrameType.File when AppError is not null:
                         // The head was refused (a 500 follows): the worker still waits for its answer.
                         await SendFileOpenedAsync(ok: false).ConfigureAwait(false);
@@ -158,7 +158,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
 
         if (!_isHead && PendingFile is null && _declaredLength is { } declared && declared != _appBytes)
         {
-            return ExchangeOutcome.LengthMismatch;
+            return _appBytes > declared ? ExchangeOutcome.Overlong : ExchangeOutcome.LengthMismatch;
         }
 
         return ExchangeOutcome.Completed;
@@ -464,7 +464,11 @@ internal enum ExchangeOutcome
     ClientGone,
     InvalidResponse,
     AppFailedMidResponse,
+    /// <summary>The app's body was shorter than its Content-Length: the response is broken.</summary>
     LengthMismatch,
+
+    /// <summary>The app's body was longer than its Content-Length: the declared bytes went out whole, the rest was dropped.</summary>
+    Overlong,
     WorkerDied,
     TimedOut,
     ProtocolViolation,

@@ -230,6 +230,19 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task A_list_body_longer_than_its_Content_Length_delivers_the_declared_bytes_then_closes()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
+        using var raw = await RawHttp.ConnectAsync(server.Port);
+        await raw.SendAsync(RawHttp.Get("/long-body"));
+
+        Assert.True(await raw.ReadUntilClosedAsync(Http.Short), "the connection stayed open:\n" + raw.Text);
+        Assert.StartsWith("HTTP/1.1 200 ", raw.Text, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nxxxxx", raw.Text, StringComparison.Ordinal);
+        await server.WaitForEventAsync(e => e.Str("event") == "response.overlong", Http.Short);
+    }
+
+    [Fact]
     public Task A_body_shorter_than_its_Content_Length_closes_the_connection() =>
         AssertFramingErrorClosesTheConnectionAsync("/short-body", 100);
 
