@@ -51,13 +51,23 @@ internal static partial class AtomicFile
         SyncDirectory(directory);
     }
 
-    /// <summary>Creates <paramref name="directory"/> as 0700 when missing; an existing one (maybe the app's own) is left as it is.</summary>
+    /// <summary>
+    /// Creates <paramref name="directory"/>, and each missing parent, as 0700 (creating them all at
+    /// once would give the parents the umask's 0755); existing ones (maybe the app's own) are left as they are.
+    /// </summary>
     public static void EnsurePrivateDirectory(string directory)
     {
-        if (!Directory.Exists(directory))
+        if (Directory.Exists(directory))
         {
-            Directory.CreateDirectory(directory, PrivateDirectory);
+            return;
         }
+
+        if (Path.GetDirectoryName(directory) is { } parent)
+        {
+            EnsurePrivateDirectory(parent);
+        }
+
+        Directory.CreateDirectory(directory, PrivateDirectory);
     }
 
     internal static FileStream OpenTemporary(string path) => new(path, new FileStreamOptions

@@ -13,6 +13,27 @@ internal sealed class AcmeStore(string directory)
 {
     public string Directory { get; } = directory;
 
+    /// <summary>
+    /// Makes the folder (0700, as its parents) and a .gitignore over the folders of every CA: these keys
+    /// are plain PEM, unlike the encrypted secrets file beside them, and a `git add -A` must not take them.
+    /// </summary>
+    private void Prepare()
+    {
+        AtomicFile.EnsurePrivateDirectory(Directory);
+        var ignore = Path.Combine(Path.GetDirectoryName(Directory)!, ".gitignore");
+        try
+        {
+            if (!File.Exists(ignore))
+            {
+                File.WriteAllText(ignore, "# ACME account and certificate keys (plain PEM): never commit them.\n*\n");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A convenience only: the keys themselves are 0600 in a 0700 directory.
+        }
+    }
+
     /// <summary>The folder for <paramref name="directoryUrl"/> under <paramref name="acmeRoot"/>.</summary>
     public static AcmeStore For(string acmeRoot, Uri directoryUrl) =>
         new(Path.Combine(acmeRoot, directoryUrl.IsDefaultPort ? directoryUrl.Host : $"{directoryUrl.Host}_{directoryUrl.Port}"));
@@ -29,6 +50,7 @@ internal sealed class AcmeStore(string directory)
         }
 
         var key = AccountKey.Create();
+        Prepare();
         AtomicFile.CreateNew(path, Encoding.ASCII.GetBytes(key.ExportPem()));
         return key;
     }
@@ -49,6 +71,7 @@ internal sealed class AcmeStore(string directory)
     public ServerCertificate Save(string domain, string chainPem, string keyPem)
     {
         var path = CertificatePath(domain);
+        Prepare();
         AtomicFile.Replace(path, Encoding.ASCII.GetBytes($"{chainPem.TrimEnd()}\n{keyPem.TrimEnd()}\n"));
         return CertificateLoader.Load(new CertificateFiles(path, path), out var error)
             ?? throw new AcmeException($"the certificate issued for {domain} does not load: {error}");
