@@ -65,9 +65,9 @@ internal static partial class ServerHost
         {
             certificates = CertificateLoader.LoadAll(settings.Tls.Certificates, out var tlsError)
                 ?? throw new PreflightException($"tls.certificates: {tlsError}");
-            foreach (var expired in certificates.Certificates.Where(c => c.Certificate.NotAfter < DateTime.Now))
+            foreach (var problem in certificates.Certificates.Select(c => c.ValidityProblem(DateTime.Now)).OfType<string>())
             {
-                warn($"tls.certificates: '{expired.Files.Cert}' expired on {expired.Certificate.NotAfter:u}; browsers will refuse it");
+                warn($"tls.certificates: {problem}; browsers will refuse it");
             }
         }
 

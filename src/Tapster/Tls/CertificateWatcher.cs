@@ -6,7 +6,9 @@ namespace Tapster.Tls;
 /// Serves the current <see cref="CertificateSet"/> and reloads it when a certificate or key file
 /// changes on disk (a renewal by certbot or a deploy), without a restart. Polling, not inotify: it
 /// also sees files replaced through symlinks, as certbot's live/ directory does. A file that does
-/// not load keeps the old set in use and is logged; the next change is tried again.
+/// not load keeps the old set in use and is logged; the next change is tried again. So does a
+/// certificate browsers would refuse (expired, or not valid yet) in place of one they accept: an old
+/// file copied back by mistake must not take a working site down.
 /// </summary>
 internal sealed partial class CertificateWatcher : IDisposable
 {
@@ -47,7 +49,12 @@ internal sealed partial class CertificateWatcher : IDisposable
             }
 
             _stamp = stamp;
-            if (CertificateLoader.LoadAll(_files, out var error) is { } loaded)
+            var loaded = CertificateLoader.LoadAll(_files, out var error);
+            if (loaded is not null && WorseThanCurrent(loaded) is { } worse)
+            {
+                LogReloadFailed(_logger, $"{worse}, and the one in use is valid");
+            }
+            else if (loaded is not null)
             {
                 Volatile.Write(ref _current, loaded);
                 var thumbprints = string.Join(", ", loaded.Certificates.Select(c => c.Certificate.Thumbprint));
@@ -62,6 +69,16 @@ internal sealed partial class CertificateWatcher : IDisposable
         {
             _gate.Exit();
         }
+    }
+
+    /// <summary>A new certificate browsers would refuse where the current one for the same files is accepted.</summary>
+    private string? WorseThanCurrent(CertificateSet loaded)
+    {
+        var now = DateTime.Now;
+        return loaded.Certificates
+            .Where(c => _current.Certificates.Any(old => old.Files == c.Files && old.ValidityProblem(now) is null))
+            .Select(c => c.ValidityProblem(now))
+            .FirstOrDefault(problem => problem is not null);
     }
 
     /// <summary>Every file's last-write time and length: a change to either means a new file.</summary>
