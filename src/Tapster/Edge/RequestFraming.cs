@@ -16,6 +16,14 @@ internal static class RequestFraming
     /// <summary>The status and short message refusing <paramref name="request"/>, or null when its framing is sound.</summary>
     public static (int Status, string Message)? Refusal(HttpRequest request)
     {
+        // A tunnel (HTTP/1.1 CONNECT, or HTTP/2's extended CONNECT that WebSockets use) is nothing a
+        // WSGI app can answer: its 200 would leave a connection no one reads. 501, as for a method the
+        // server does not implement for any resource (RFC 9110 15.6.2).
+        if (HttpMethods.IsConnect(request.Method))
+        {
+            return (StatusCodes.Status501NotImplemented, "Not Implemented: CONNECT tunnels are not served\n");
+        }
+
         // RFC 9112 3.2 / RFC 9113 8.3.1: a request target is visible ASCII. Kestrel refuses spaces and
         // non-ASCII bytes in an HTTP/1.1 request line but lets other control characters through, and
         // takes any byte in an HTTP/2 :path; the app would see them in PATH_INFO and QUERY_STRING (and

@@ -57,6 +57,8 @@ public class SmugglingTests(SmugglingTests.LoggingProbeServer shared) : IClassFi
         ["a control character in the path"] = ("GET /a\u0001b HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Bad Request: a control character, space or non-ASCII byte in the request target"),
         ["DEL in the query"] = ("GET /?a\u007fb HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Bad Request: a control character, space or non-ASCII byte in the request target"),
         ["a non-ASCII byte in the path"] = ("GET /a\u00ffb HTTP/1.1\r\nHost: x\r\n\r\n", 400, null),
+        ["a CONNECT tunnel to a host"] = ("CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n", 501, "Not Implemented: CONNECT tunnels are not served"),
+        ["a CONNECT with a path"] = ("CONNECT /echo HTTP/1.1\r\nHost: a.test\r\n\r\n", 501, "Not Implemented: CONNECT tunnels are not served"),
         ["a request pipelined after a refused one"] = ($"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n{Smuggled}", 400, null),
     };
 
