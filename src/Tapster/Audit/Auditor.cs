@@ -13,7 +13,7 @@ internal static class Auditor
     public static async Task<IReadOnlyList<CheckResult>> RunAsync(ServeSettings settings, AppTarget target)
     {
         var secrets = SecretsLocation.Resolve(target.WorkingDirectory);
-        var tracked = TrackedFiles.ListAsync(target.App.Directory);
+        var tracked = TrackedFiles.ListAsync(target.WorkingDirectory);
         var facts = await ProbeAsync(settings, target, secrets).ConfigureAwait(false);
         return
         [

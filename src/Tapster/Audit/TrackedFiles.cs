@@ -4,8 +4,9 @@ using System.Diagnostics;
 namespace Tapster.Audit;
 
 /// <summary>
-/// The files git tracks in the repository holding a directory, or why they cannot be listed
-/// (<see cref="Problem"/>: not a repository, git not installed).
+/// The files git tracks under a directory (the project's: a monorepo's other projects, its tests and
+/// fixtures are not this app's business), named from the repository's root, or why they cannot be
+/// listed (<see cref="Problem"/>: not a repository, git not installed).
 /// </summary>
 internal sealed record TrackedFiles(string Root, IReadOnlyList<string> Files, string? Problem)
 {
@@ -18,8 +19,9 @@ internal sealed record TrackedFiles(string Root, IReadOnlyList<string> Files, st
         }
 
         root = root.TrimEnd('\n');
-        // -z: names exactly as stored, whatever characters they hold (no quoting, no escaping).
-        (code, var list, error) = await GitAsync(root, "ls-files", "-z").ConfigureAwait(false);
+        // -z: names exactly as stored, whatever characters they hold (no quoting, no escaping). Run in
+        // the directory, git lists what is under it; --full-name names it from the root all the same.
+        (code, var list, error) = await GitAsync(directory, "ls-files", "-z", "--full-name").ConfigureAwait(false);
         return code != 0
             ? new TrackedFiles(root, [], error)
             : new TrackedFiles(root, list.Split('\0', StringSplitOptions.RemoveEmptyEntries), null);

@@ -286,6 +286,23 @@ public sealed class CheckTests : IDisposable
     }
 
     [Fact]
+    public async Task Only_the_projects_own_tracked_files_are_scanned_and_named_from_the_repository_root()
+    {
+        var shop = Directory.CreateDirectory(Path.Combine(dir, "shop")).FullName;
+        File.Copy(Path.Combine(TapsterServer.TestAssets, "check", "good_app.py"), Path.Combine(shop, "app.py"));
+        File.WriteAllText(Path.Combine(shop, "settings.py"), $"AWS_ACCESS_KEY_ID = \"{FakeAwsKey}\"\n");
+        var fixtures = Directory.CreateDirectory(Path.Combine(dir, "other", "tests")).FullName;
+        File.WriteAllText(Path.Combine(fixtures, "fixture.py"), $"AWS_ACCESS_KEY_ID = \"{FakeAwsKey}\"\n");
+        await GitAsync("init", "-q");
+        await GitAsync("add", "-A");
+        await GitAsync("commit", "-q", "-m", "monorepo");
+
+        var results = await CheckJsonAsync(WithStrongKey, 1, "shop");
+
+        Assert.Equal("shop/settings.py:1 (AWS access key id)", Detail(results, "committed-secrets"));
+    }
+
+    [Fact]
     public async Task Pending_migrations_warn_and_a_database_at_head_passes()
     {
         var probe = await RunAsync(TapsterServer.Python, dir, null, ["-c", "import flask_migrate"]);
