@@ -61,8 +61,11 @@ internal sealed record ServeSettings
     /// <summary>How long a request may wait for a slot before it gets 503.</summary>
     public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Matches nginx's client_max_body_size order of magnitude for apps taking uploads; 413 above.</summary>
+    /// <summary>Matches nginx's client_max_body_size order of magnitude for apps taking uploads; 413 above; 0 = no limit, as in nginx.</summary>
     public long MaxBodySize { get; init; } = 100L * 1024 * 1024;
+
+    /// <summary><see cref="MaxBodySize"/> as the server applies it: null for no limit.</summary>
+    public long? BodySizeLimit => MaxBodySize == 0 ? null : MaxBodySize;
 
     /// <summary>
     /// None: a .env file is read only when the config names it, so a stray one left in a production

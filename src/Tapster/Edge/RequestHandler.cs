@@ -152,7 +152,7 @@ internal sealed partial class RequestHandler(
     {
         try
         {
-            var body = await RequestBody.ReadAsync(context, settings.MaxBodySize, spoolThreshold, supervisor.RuntimeDirectory)
+            var body = await RequestBody.ReadAsync(context, settings.BodySizeLimit ?? long.MaxValue, spoolThreshold, supervisor.RuntimeDirectory)
                 .ConfigureAwait(false);
             return (body, body is null ? StatusCodes.Status413PayloadTooLarge : 0);
         }

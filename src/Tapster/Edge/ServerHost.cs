@@ -228,7 +228,7 @@ internal static partial class ServerHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            KestrelLimits.Apply(kestrel.Limits, settings.Limits, settings.MaxBodySize);
+            KestrelLimits.Apply(kestrel.Limits, settings.Limits, settings.BodySizeLimit);
             // PEP 3333: header bytes reach the app as latin-1, one char per byte, whatever they are.
             // Except Content-Length, which must be digits only (ContentLengthEncoding says why).
             kestrel.RequestHeaderEncodingSelector = name => name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase) ? ContentLengthEncoding.Instance : Encoding.Latin1;

@@ -91,6 +91,18 @@ public class BodyTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task Max_body_size_0_means_no_limit_as_in_nginx()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--max-body-size", "0");
+        var body = RandomBytes(120 * 1024 * 1024, 6); // past the 100 MiB default
+        using var content = new ByteArrayContent(body);
+        using var r = await server.Client.PostAsync("/echo", content);
+
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Contains(Http.Sha256Hex(body), await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_client_still_sending_a_body_declared_too_large_can_finish_and_reads_the_413()
     {
         // As a browser uploads a file: the whole declared body goes out before the answer is read.

@@ -5,7 +5,8 @@ namespace Tapster.Edge.Limits;
 /// <summary>The <c>[limits]</c> Kestrel enforces itself while it parses and sends, before Tapster's code runs.</summary>
 internal static class KestrelLimits
 {
-    public static void Apply(KestrelServerLimits kestrel, LimitSettings limits, long maxBodySize)
+    /// <param name="maxBodySize">Null: no limit.</param>
+    public static void Apply(KestrelServerLimits kestrel, LimitSettings limits, long? maxBodySize)
     {
         kestrel.MaxRequestBodySize = maxBodySize;
         kestrel.MaxRequestLineSize = (int)limits.MaxRequestLine;

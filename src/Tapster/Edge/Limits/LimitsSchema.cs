@@ -27,7 +27,7 @@ internal static class LimitsSchema
         new TypedSetting<long>
         {
             Key = "limits.max_body_size", Flag = "--max-body-size", Parser = ValueParsers.Size, TextParser = ValueParsers.SizeInMiB,
-            Doc = "Largest request body; larger gets 413 before any worker sees it. In the file a plain number is bytes; on the flag and in the environment it is MiB, as it always was.",
+            Doc = "Largest request body; larger gets 413 before any worker sees it. 0 = no limit (as nginx's client_max_body_size 0). In the file a plain number is bytes; on the flag and in the environment it is MiB (--max-body-size 50), and units work everywhere.",
             Get = s => s.MaxBodySize, Set = (s, v) => s with { MaxBodySize = v },
         },
         Limit("limits.max_request_line", ValueParsers.Size,
