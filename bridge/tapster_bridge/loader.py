@@ -1,12 +1,17 @@
 """Resolve TAPSTER_APP_MODULE / TAPSTER_APP_CALLABLE into the WSGI callable, classifying failures."""
 
+import ast
 import importlib
+import os
 import sys
 import traceback
 
 # Tried in this order when TAPSTER_APP_CALLABLE is empty; the last one is a factory.
 AUTO_NAMES = ("app", "application")
 AUTO_FACTORY = "create_app"
+
+# Set by Flask's own CLI: app.run() then returns at once (with Flask's notice) instead of serving.
+_FLASK_CLI = "FLASK_RUN_FROM_CLI"
 
 
 class LoadError(Exception):
@@ -58,18 +63,40 @@ def resolve(mod, spec):
             return _call_factory(name, AUTO_FACTORY, factory)
         tried = ", ".join(AUTO_NAMES + (AUTO_FACTORY + "()",))
         raise LoadError("spec", f"module '{name}' has no WSGI app (tried: {tried})")
-    is_factory = spec.endswith("()")
-    attr = spec[:-2] if is_factory else spec
-    if not attr.isidentifier():
-        raise LoadError("spec", f"TAPSTER_APP_CALLABLE {spec!r} must be 'name' or 'name()' (factory arguments are not supported)")
+    attr, arguments = _parse_callable(spec)
     if not hasattr(mod, attr):
         raise LoadError("spec", f"module '{name}' has no attribute '{attr}' (tried: {attr})")
     obj = getattr(mod, attr)
-    if is_factory:
+    if arguments is not None:
         if not callable(obj):
             raise LoadError("spec", f"'{name}.{attr}' is not callable (it is {type(obj).__name__})")
-        return _call_factory(name, attr, obj)
+        return _call_factory(name, attr, obj, *arguments)
     return _check_callable(name, attr, obj)
+
+
+def _parse_callable(spec):
+    """'app' -> ('app', None); 'create_app("prod", debug=False)' -> ('create_app', (["prod"], {"debug": False})).
+
+    Arguments are Python literals only, as Gunicorn takes them: never code that runs.
+    """
+    usage = (f"'{spec}' must be a name, or a call of one with literal arguments "
+             "(app, create_app(), create_app('production'))")
+    try:
+        node = ast.parse(spec.strip(), mode="eval").body
+    except SyntaxError:
+        raise LoadError("spec", usage) from None
+    if isinstance(node, ast.Name):
+        return node.id, None
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        raise LoadError("spec", usage)
+    try:
+        args = [ast.literal_eval(arg) for arg in node.args]
+        kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg is not None}
+    except ValueError:
+        raise LoadError("spec", usage) from None
+    if len(kwargs) != len(node.keywords):
+        raise LoadError("spec", usage)  # **mapping
+    return node.func.id, (args, kwargs)
 
 
 def _check_callable(name, attr, app):
@@ -78,9 +105,9 @@ def _check_callable(name, attr, app):
     return app
 
 
-def _call_factory(name, attr, factory):
+def _call_factory(name, attr, factory, args=(), kwargs=None):
     try:
-        app = factory()
+        app = factory(*args, **(kwargs or {}))
     except Exception as e:
         raise LoadError("import", f"{name}.{attr}() raised {type(e).__name__}: {e}", traceback.format_exc()) from None
     if not callable(app):
@@ -89,5 +116,17 @@ def _call_factory(name, attr, factory):
 
 
 def load(module, spec, app_dir):
-    """Import the app module and return its WSGI callable; raises LoadError."""
-    return resolve(import_app_module(module, app_dir), spec)
+    """Import the app module and return its WSGI callable; raises LoadError.
+
+    An unguarded app.run() at the bottom of a Flask app would start Flask's development server
+    inside the zygote and serve there until the boot timeout; Flask's CLI guard makes it return.
+    """
+    previous = os.environ.get(_FLASK_CLI)
+    os.environ[_FLASK_CLI] = "true"
+    try:
+        return resolve(import_app_module(module, app_dir), spec)
+    finally:
+        if previous is None:
+            os.environ.pop(_FLASK_CLI, None)
+        else:
+            os.environ[_FLASK_CLI] = previous

@@ -1,6 +1,7 @@
 """Resolving TAPSTER_APP_MODULE / TAPSTER_APP_CALLABLE in-process."""
 
 import itertools
+import os
 import sys
 import textwrap
 
@@ -43,10 +44,20 @@ def make_module(tmp_path, monkeypatch):
     ("def create_app():\n    return lambda e, s: 'factory'\n", "", "factory"),
     ("def create_app():\n    return lambda e, s: 'factory'\n", "create_app()", "factory"),
     ("def serve(e, s): return 'serve'\n", "serve", "serve"),
+    ("def create_app(env, debug=True):\n    return lambda e, s: (env, debug)\n", "create_app('prod', debug=False)", ("prod", False)),
 ])
 def test_resolves(make_module, source, spec, expected, tmp_path):
     app = load(make_module(source), spec, str(tmp_path))
     assert app(None, None) == expected
+
+
+def test_an_unguarded_app_run_at_import_returns_at_once_instead_of_serving(make_module, tmp_path):
+    source = ("import flask\napp = flask.Flask(__name__)\n"
+              "import os\nSEEN = os.environ.get('FLASK_RUN_FROM_CLI')\napp.run(port=1)\n")
+    name = make_module(source)
+    app = load(name, "", str(tmp_path))
+    assert app.name == name and sys.modules[name].SEEN == "true"
+    assert "FLASK_RUN_FROM_CLI" not in os.environ  # the app's own environment, afterwards, is untouched
 
 
 def test_dotted_module(make_module, tmp_path):
@@ -57,7 +68,9 @@ def test_dotted_module(make_module, tmp_path):
 @pytest.mark.parametrize("source,spec,kind,message", [
     ("app = 3\n", "", "spec", "'{m}.app' is not callable (it is int)"),
     ("def make(): return 3\n", "make()", "spec", "{m}.make() returned a non-callable int"),
-    ("def make(x): return x\n", "make(1)", "spec", "TAPSTER_APP_CALLABLE 'make(1)' must be 'name' or 'name()'"),
+    ("def make(x): return x\n", "make(open('x'))", "spec", "'make(open('x'))' must be a name, or a call of one with literal arguments"),
+    ("def make(x): return x\n", "make(**{'a': 1})", "spec", "must be a name, or a call of one with literal arguments"),
+    ("def make(x): return x\n", "a.b", "spec", "'a.b' must be a name"),
     ("def make(): raise ValueError('no db')\n", "make()", "import", "{m}.make() raised ValueError: no db"),
     ("import sys\nsys.exit(2)\n", "", "import", "SystemExit: 2"),
     ("def app(\n", "", "import", "SyntaxError"),

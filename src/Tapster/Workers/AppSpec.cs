@@ -83,7 +83,7 @@ internal sealed partial record AppSpec(string Directory, string Module, string C
 
         if (colon >= 0 && !CallablePattern().IsMatch(callable))
         {
-            throw new AppSpecException($"'{callable}' in '{app}' is not a callable name: use 'name' or 'factory()'");
+            throw new AppSpecException($"'{callable}' in '{app}' is not a callable name: use 'name', 'factory()' or 'factory(\"literal\", key=1)'");
         }
 
         return new AppSpec(baseDirectory, moduleName, callable);
@@ -131,7 +131,8 @@ internal sealed partial record AppSpec(string Directory, string Module, string C
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")]
     private static partial Regex ModulePattern();
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\(\))?$")]
+    /// <summary>A name, or a call of one (<c>create_app('prod', debug=False)</c>): the bridge checks the arguments are literals.</summary>
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\(.*\))?$")]
     private static partial Regex CallablePattern();
 }
 

@@ -22,6 +22,19 @@ public class AppLoadingTests
         AssertServesAsync("factory_app:create_app()", "hello from factory");
 
     [Fact]
+    public Task A_factory_called_with_literal_arguments_as_in_Gunicorn_is_served() =>
+        AssertServesAsync("factory_app:create_app(name='prod')", "hello from prod");
+
+    [Fact]
+    public async Task A_factory_argument_that_is_code_not_a_literal_exits_2_with_one_line()
+    {
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("factory_app:create_app(__import__('os').getcwd())", OneWorker);
+        Assert.Equal(2, code);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("must be a name, or a call of one with literal arguments", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_directory_with_wsgi_py_serves_wsgi_py_not_app_py()
     {
         await using var server = await TapsterServer.StartAsync("dirapp", OneWorker);

@@ -10,6 +10,7 @@ public sealed class AppSpecTests : IDisposable
     [InlineData("hello:app", "hello", "app")]
     [InlineData("pkg.wsgi:application", "pkg.wsgi", "application")]
     [InlineData("factory:create_app()", "factory", "create_app()")]
+    [InlineData("factory:create_app('prod', debug=False)", "factory", "create_app('prod', debug=False)")]
     [InlineData("hello", "hello", "")]
     public void Parse_ModuleAndCallable_SplitsThem(string spec, string module, string callable)
     {
@@ -74,7 +75,7 @@ public sealed class AppSpecTests : IDisposable
 
     [Theory]
     [InlineData("my-app:app")]
-    [InlineData("hello:app(1)")]
+    [InlineData("hello:app(1")]
     [InlineData("hello:")]
     [InlineData("missing.py")]
     [InlineData("1abc:app")]
