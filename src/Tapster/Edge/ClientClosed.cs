@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Tapster.Edge;
 
-/// <summary>How a request whose client left shows in the access log.</summary>
+/// <summary>How a request whose connection ended before its response did shows in the access log.</summary>
 internal static class ClientClosed
 {
     /// <summary>
@@ -11,11 +11,13 @@ internal static class ClientClosed
     /// and Kestrel refuses to change it (setting it threw, and logged an error for every download a
     /// client cut short).
     /// </summary>
-    public static void Mark(HttpContext context)
+    /// <param name="stop">Tells a request cut off at the end of the graceful stop (503 when nothing was sent) from one its client left.</param>
+    public static void Mark(HttpContext context, GracefulStop stop)
     {
+        var status = stop.CutOff() ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status499ClientClosedRequest;
         if (!context.Response.HasStarted)
         {
-            context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+            context.Response.StatusCode = status;
         }
     }
 }

@@ -20,7 +20,7 @@ namespace Tapster.Edge;
 /// </summary>
 internal sealed partial class RequestHandler(
     ServeSettings settings, Dispatcher dispatcher, Supervisor supervisor, HeaderPolicy headers, CompressionPolicy compression, AccessLog accessLog,
-    ILogger<RequestHandler> logger)
+    GracefulStop stop, ILogger<RequestHandler> logger)
 {
     /// <summary>Retry-After on 503: long enough for a queue to drain, short enough for a retry to matter.</summary>
     private const string RetryAfterSeconds = "1";
@@ -132,7 +132,7 @@ internal sealed partial class RequestHandler(
             }
             else
             {
-                ClientClosed.Mark(context);
+                ClientClosed.Mark(context, stop);
             }
 
             bytes = sent.Value;
@@ -200,7 +200,7 @@ internal sealed partial class RequestHandler(
                 context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
                 return await CompleteWholeAsync(context, exchange).ConfigureAwait(false);
             case ExchangeOutcome.ClientGone:
-                ClientClosed.Mark(context);
+                ClientClosed.Mark(context, stop);
                 return exchange.BytesSent;
             case ExchangeOutcome.LengthMismatch:
                 LogLengthMismatch(logger, context.Request.Path.Value);
@@ -231,7 +231,7 @@ internal sealed partial class RequestHandler(
 
         if (!taken)
         {
-            ClientClosed.Mark(context);
+            ClientClosed.Mark(context, stop);
             return exchange.BytesSent;
         }
 

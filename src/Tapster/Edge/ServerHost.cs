@@ -157,8 +157,9 @@ internal static partial class ServerHost
         var web = BuildWebApplication(settings, endPoints, tlsEndPoints, served, acme?.TlsAlpn01, proxyProtocol, loggerFactory, supervisor.RuntimeDirectory);
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
         var accessLog = new AccessLog(sink);
-        var handler = new RequestHandler(settings, dispatcher, supervisor, headers, new CompressionPolicy(settings.Compression), accessLog, loggerFactory.CreateLogger<RequestHandler>());
-        var staticFiles = new StaticFiles(staticSites, headers, accessLog, loggerFactory.CreateLogger<StaticFiles>());
+        var stop = new GracefulStop(settings.GracefulTimeout, logger);
+        var handler = new RequestHandler(settings, dispatcher, supervisor, headers, new CompressionPolicy(settings.Compression), accessLog, stop, loggerFactory.CreateLogger<RequestHandler>());
+        var staticFiles = new StaticFiles(staticSites, headers, accessLog, stop, loggerFactory.CreateLogger<StaticFiles>());
         var refusal = new EdgeRefusal(headers, accessLog);
         await using var rateLimits = new RateLimits(settings.Limits.RateLimits, refusal, loggerFactory.CreateLogger<RateLimits>());
         var app = rateLimits.Wrap(staticFiles.Wrap(handler.HandleAsync));
@@ -191,9 +192,10 @@ internal static partial class ServerHost
             .Select(u => u.StartsWith("http://", StringComparison.Ordinal) ? u["http://".Length..] : u));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
         StartupTrim.Run();
-        await GracefulStop.RunAsync(web, settings.GracefulTimeout, logger).ConfigureAwait(false);
+        await stop.RunAsync(web).ConfigureAwait(false);
         await supervisor.StopAsync().ConfigureAwait(false);
         await web.DisposeAsync().ConfigureAwait(false);
+        stop.ReportCutOff();
         LogStopped(logger);
         return 0;
     }

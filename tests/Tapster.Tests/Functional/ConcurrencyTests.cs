@@ -157,6 +157,23 @@ public class ConcurrencyTests
         await Assert.ThrowsAnyAsync<IOException>(() => body.ReadToEndAsync());
     }
 
+    [Fact]
+    public async Task A_request_still_running_when_the_grace_ends_is_logged_as_cut_off_not_as_left_by_its_client()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--graceful-timeout", "1");
+        var slow = server.Client.GetAsync("/slow?s=60");
+        await Task.Delay(500); // the request is in the app by now; nothing to observe from outside
+
+        server.SendSigterm();
+
+        var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        Assert.True(code == 0, $"exit code {code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none (still running)"}\n{server.AllOutput}");
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => slow);
+        var access = Assert.Single(server.Events("access"), e => e.Str("path") == "/slow");
+        Assert.Equal(503, access.GetProperty("status").GetInt32());
+        Assert.Equal(1, Assert.Single(server.Events("server.requests_cut_off")).GetProperty("Count").GetInt32());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

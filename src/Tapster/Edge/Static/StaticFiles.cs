@@ -14,7 +14,7 @@ namespace Tapster.Edge.Static;
 /// validators and 304s, single ranges, precompressed siblings, caching headers, and a refusal with a
 /// logged reason for every path that tries to leave its directory or reach a hidden file.
 /// </summary>
-internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy headers, AccessLog accessLog, ILogger<StaticFiles> logger)
+internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy headers, AccessLog accessLog, GracefulStop stop, ILogger<StaticFiles> logger)
 {
     /// <summary>A year, the most RFC 9111 caches honour; the name changes when the content does.</summary>
     public const string ImmutableCacheControl = "public, max-age=31536000, immutable";
@@ -91,7 +91,7 @@ internal sealed partial class StaticFiles(StaticSite[] sites, HeaderPolicy heade
         }
         catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException)
         {
-            ClientClosed.Mark(context);
+            ClientClosed.Mark(context, stop);
             bytes = sent.Value;
         }
         finally
