@@ -225,10 +225,10 @@ def print_():
     return "printed"
 
 
+# The worker's pid comes as an argument: the worker may be gone before the child's Python starts.
 _CHILD = (
     "import os, sys, time\n"
-    "parent = os.getppid()\n"
-    "while os.getppid() == parent:\n"
+    "while os.getppid() == int(sys.argv[2]):\n"
     "    time.sleep(0.02)\n"
     "print(f'child-marker-{sys.argv[1]} {os.getpid()}', flush=True)\n"
     "time.sleep(60)\n"
@@ -237,7 +237,7 @@ _CHILD = (
 
 @app.get("/spawn-child")
 def spawn_child():
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, request.args.get("q", "")])
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, request.args.get("q", ""), str(os.getpid())])
     return f"{os.getpid()} {child.pid}"
 
 

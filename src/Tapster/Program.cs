@@ -12,7 +12,14 @@ var root = new RootCommand("Tapster runs Python web apps (WSGI: Flask, Django, .
     CheckCommand.Create(),
 };
 
-var parsed = root.Parse(args);
+// No command at all: the overview of the commands helps more than an error would.
+var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
+if (args.Length == 0)
+{
+    await parsed.InvokeAsync().ConfigureAwait(false);
+    return 2;
+}
+
 if (parsed.Errors.Count > 0)
 {
     // One line naming the problem, exit code 2: the contract for every usage mistake.
@@ -23,7 +30,10 @@ if (parsed.Errors.Count > 0)
     }
 
     var command = string.Join(' ', names);
-    await Console.Error.WriteLineAsync(Tapster.Cli.CliError.Line($"{parsed.Errors[0].Message} (see '{command} --help')")).ConfigureAwait(false);
+    // An unknown word says more than "Required command was not provided", which comes first.
+    var problem = SecretsCommand.ValueGivenAsArgument(parsed)
+        ?? (parsed.UnmatchedTokens.Count > 0 ? $"'{parsed.UnmatchedTokens[0]}' is not a command or argument of '{command}'" : parsed.Errors[0].Message);
+    await Console.Error.WriteLineAsync(Tapster.Cli.CliError.Line($"{problem} (see '{command} --help')")).ConfigureAwait(false);
     return 2;
 }
 

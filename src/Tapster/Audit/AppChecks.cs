@@ -24,7 +24,7 @@ internal static class AppChecks
         yield return loaded
             ? CheckResult.Pass("app-import", "App import", $"the app loads (python {Text(facts, "python")})")
             : new CheckResult("app-import", CheckStatus.Fail, "App import", Text(load, "message") ?? "the app did not load",
-                "fix the error above so the app imports; `tapster serve` would stop with the same error");
+                "fix this import error; `tapster serve` would stop with the same one");
         yield return loaded ? DevServer(facts) : CheckResult.Skip("dev-server", "Development server", "the app did not load");
         var flask = facts.TryGetProperty("flask", out var f) ? f : (JsonElement?)null;
         var django = facts.TryGetProperty("django", out var d) ? d : (JsonElement?)null;

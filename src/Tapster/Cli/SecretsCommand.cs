@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text;
 using Tapster.Configuration;
@@ -58,7 +59,7 @@ internal static class SecretsCommand
         rotate.Options.Add(newKeyFile);
         rotate.SetAction(r => Run(r, file, keyFile, location => Rotate(location, r.GetValue(newKeyFile))));
 
-        return new Command("secrets", "Manage the app's encrypted secrets; workers get them as environment variables. Exit codes: 1 damaged file, missing secret or I/O error; 2 usage or key problem.")
+        return new Command("secrets", "Manage the app's encrypted secrets; workers get them as environment variables. Exit codes: 1 damaged secrets file, missing secret, or a failure to write it; 2 usage (an unreadable FILE to import too) or key problem.")
         {
             file, keyFile, set, get, list, remove, import, rotate,
         };
@@ -77,6 +78,12 @@ internal static class SecretsCommand
         command.Arguments.Add(name);
         return name;
     }
+
+    /// <summary>`secrets set NAME VALUE`: the one mistake worth its own answer, since the value must never be an argument.</summary>
+    public static string? ValueGivenAsArgument(ParseResult parsed) =>
+        parsed.CommandResult.Command.Name == "set" && parsed.CommandResult.Parent is CommandResult { Command.Name: "secrets" } && parsed.UnmatchedTokens.Count > 0
+            ? "the value goes to stdin, never on the command line (every user on the machine can read a process's arguments): echo 'VALUE' | tapster secrets set NAME"
+            : null;
 
     private static int Run(ParseResult result, Option<string?> file, Option<string?> keyFile, Func<SecretsLocation, int> action)
     {
@@ -108,7 +115,7 @@ internal static class SecretsCommand
             var existed = entries.RemoveAll(e => e.Name == name) > 0;
             entries.Add(new SecretEntry(name, value, TimeProvider.System.GetUtcNow()));
             SecretStore.Write(location, key, entries);
-            Console.Error.WriteLine($"tapster: {(existed ? "updated" : "stored")} secret {name} in {location.SecretsFile}");
+            Console.Error.WriteLine($"tapster: {(existed ? "updated" : "stored")} secret {name}{(value.Length == 0 ? " (an empty value)" : "")} in {location.SecretsFile}");
             return 0;
         }
         finally

@@ -61,6 +61,9 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 108, EventName = "workers.resized", Level = LogLevel.Information, Message = "Worker count is now {Count}")]
     private static partial void LogResized(ILogger logger, int count);
 
+    [LoggerMessage(EventId = 122, EventName = "workers.resize_refused", Level = LogLevel.Warning, Message = "SIGTTOU ignored: one worker is the fewest Tapster runs")]
+    private static partial void LogResizeRefused(ILogger logger);
+
     [LoggerMessage(EventId = 118, EventName = "worker.protocol_violation", Level = LogLevel.Error, Message = "The {Peer} broke the worker protocol: {Reason}")]
     private static partial void LogProtocolViolation(ILogger logger, string peer, string reason);
 }

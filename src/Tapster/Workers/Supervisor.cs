@@ -855,6 +855,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         var target = Math.Max(1, _workerTarget + delta);
         if (target == _workerTarget)
         {
+            LogResizeRefused(_logger);
             return;
         }
 

@@ -276,6 +276,7 @@ public class ConcurrencyTests
         server.SendSignal("USR1"); // Gunicorn's "reopen log files" (logrotate scripts send it)
         server.SendSignal("USR2"); // Gunicorn's binary upgrade
         await server.WaitForEventAsync(_ => server.Events("signal.ignored").Count >= 2, Http.Short);
+        await server.WaitForEventAsync(e => e.Str("event") == "workers.resize_refused", Http.Short);
 
         Assert.Equal("ok", await server.Client.GetTextAsync("/"));
         Assert.Single(server.Events("worker.retired"));

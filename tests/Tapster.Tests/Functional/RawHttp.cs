@@ -18,9 +18,15 @@ public sealed partial class RawHttp : IDisposable
         stream = client.GetStream();
     }
 
-    public static async Task<RawHttp> ConnectAsync(int port)
+    /// <param name="receiveBuffer">SO_RCVBUF, set before the connection so that the window the server sees is that small.</param>
+    public static async Task<RawHttp> ConnectAsync(int port, int? receiveBuffer = null)
     {
         var c = new TcpClient { NoDelay = true };
+        if (receiveBuffer is { } size)
+        {
+            c.ReceiveBufferSize = size;
+        }
+
         await c.ConnectAsync("127.0.0.1", port);
         return new RawHttp(c);
     }
@@ -52,8 +58,7 @@ public sealed partial class RawHttp : IDisposable
     /// </summary>
     public static async Task<bool> AbandonDownloadAsync(int port, string path)
     {
-        using var raw = await ConnectAsync(port);
-        raw.Socket.ReceiveBufferSize = 64 * 1024;
+        using var raw = await ConnectAsync(port, receiveBuffer: 64 * 1024);
         await raw.SendAsync(Get(path));
         var started = await raw.ReadUntilAsync(t => t.Length > 100_000, Http.Short);
         raw.Socket.LingerState = new LingerOption(true, 0);

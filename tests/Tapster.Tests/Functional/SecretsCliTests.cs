@@ -56,9 +56,23 @@ public sealed class SecretsCliTests : IDisposable
         var result = await RunAsync(["secrets", "set", "DB_PASSWORD", "hunter22"]);
 
         Assert.Equal(2, result.Code);
-        Assert.StartsWith("tapster: error:", result.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("tapster: error: the value goes to stdin, never on the command line", result.Stderr, StringComparison.Ordinal);
         Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("hunter22", result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(At(".tapster")));
+    }
+
+    [Fact]
+    public async Task Tapster_alone_shows_the_commands_and_an_unknown_one_is_named()
+    {
+        var bare = await RunAsync([]);
+        Assert.Equal(2, bare.Code);
+        Assert.Contains("serve", bare.Stdout, StringComparison.Ordinal);
+        Assert.Contains("secrets", bare.Stdout, StringComparison.Ordinal);
+
+        var unknown = await RunAsync(["srve"]);
+        Assert.Equal(2, unknown.Code);
+        Assert.Equal("tapster: error: 'srve' is not a command or argument of 'tapster' (see 'tapster --help')", unknown.Stderr.Trim());
     }
 
     [Fact]
