@@ -247,6 +247,10 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 OnResize(resize.Delta);
                 break;
             case SupervisorEvent.Reload when _everReady && !_stopping:
+                // A reload is the operator saying the code changed: the old code's crash backoff (a
+                // deploy that failed to import, then fixed) must not hold the new workers back.
+                _recentCrashes = 0;
+                _spawnNotBefore = 0;
                 _generation++;
                 var serving = _workers.Values.Count(w => w.State == WorkerState.Ready);
                 LogReloading(_logger, serving, _settings.Preload);

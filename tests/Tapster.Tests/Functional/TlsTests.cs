@@ -118,6 +118,15 @@ public sealed class TlsTests : IDisposable
         using var acme = await plain.GetAsync("/.well-known/acme-challenge/token123");
         Assert.Equal(HttpStatusCode.NotFound, acme.StatusCode);
         Assert.False(acme.Headers.Contains("Strict-Transport-Security"));
+        // A challenge path only after Kestrel resolves its dot segments is not one: the app would route it elsewhere.
+        using (var dotted = await RawHttp.ConnectAsync(httpPort))
+        {
+            await dotted.SendAsync(RawHttp.Get("/environ/../.well-known/acme-challenge/x", "Connection: close\r\n"));
+            Assert.True(await dotted.ReadUntilClosedAsync(Http.Short), dotted.Text);
+            Assert.StartsWith("HTTP/1.1 308 ", dotted.Text, StringComparison.Ordinal);
+            // And the redirect keeps the target exactly as sent.
+            Assert.Contains($"Location: https://127.0.0.1:{tlsPort}/environ/../.well-known/acme-challenge/x\r\n", dotted.Text, StringComparison.Ordinal);
+        }
 
         // A renewed certificate on disk is served without a restart; a broken one keeps the old.
         File.WriteAllText(Path.Combine(dir, "main.key"), "broken");
