@@ -56,7 +56,9 @@ internal static class ConfigLoader
             shown.Add(new EffectiveValue(setting.Key, setting.Show(settings), source, setting.Secret));
         }
 
-        foreach (var setting in SettingsSchema.All)
+        // Settings are checked together only once each is right on its own: a refused value is left at
+        // its default, and "tls.listen needs a certificate" after a refused certificate would mislead.
+        foreach (var setting in errors.Count == 0 ? SettingsSchema.All : [])
         {
             if (setting.CheckTogether(settings) is { } problem)
             {

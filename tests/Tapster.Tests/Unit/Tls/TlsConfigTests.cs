@@ -98,6 +98,20 @@ public sealed class TlsConfigTests
     }
 
     [Fact]
+    public void A_refused_certificate_is_the_only_error_not_followed_by_a_listener_without_one()
+    {
+        using var config = new TempConfig("""
+            [tls]
+            listen = ["127.0.0.1:8443"]
+            certificates = [{ cert = "missing.pem", key = "missing.key" }]
+            """);
+
+        var error = Assert.Single(config.Load().Errors);
+
+        Assert.StartsWith("tls.certificates", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_malformed_entry_says_what_is_expected()
     {
         using var config = new TempConfig("""
