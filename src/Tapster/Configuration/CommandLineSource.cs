@@ -74,7 +74,7 @@ internal sealed class CommandLineSource
 
     private static Symbol CreateSymbol(Setting setting)
     {
-        var description = $"{setting.Doc} Default: {setting.DefaultText(SettingsSchema.Defaults)}. [env: {setting.EnvVar}]";
+        var description = $"{setting.FlagDoc ?? $"{setting.Doc} Default: {setting.DefaultText(SettingsSchema.Defaults)}."} [env: {setting.EnvVar}]";
         if (setting.IsPositional)
         {
             var argument = new Argument<string>(setting.Flag!) { Description = description, Arity = ArgumentArity.ZeroOrOne };

@@ -19,6 +19,12 @@ internal abstract class Setting
 
     public required string Doc { get; init; }
 
+    /// <summary>
+    /// The flag's own help, for a flag that reads the other way round from its setting (<c>--no-preload</c>
+    /// turns <c>preload</c> off): the setting's doc and "Default: true" would describe what the flag does not.
+    /// </summary>
+    public string? FlagDoc { get; init; }
+
     /// <summary>The default as the docs say it, when it depends on the machine or needs words.</summary>
     public string? DefaultDoc { get; init; }
 

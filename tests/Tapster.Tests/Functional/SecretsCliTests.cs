@@ -70,6 +70,11 @@ public sealed class SecretsCliTests : IDisposable
         Assert.Contains("serve", bare.Stdout, StringComparison.Ordinal);
         Assert.Contains("secrets", bare.Stdout, StringComparison.Ordinal);
 
+        var help = await RunAsync(["serve", "--help"]);
+        var noPreload = help.Stdout.Split('\n').Single(l => l.TrimStart().StartsWith("--no-preload", StringComparison.Ordinal));
+        Assert.Contains("Import the app in each worker instead", noPreload, StringComparison.Ordinal);
+        Assert.DoesNotContain("Default: true", help.Stdout, StringComparison.Ordinal); // said of a --no-* flag, it read as "on by default"
+
         var unknown = await RunAsync(["srve"]);
         Assert.Equal(2, unknown.Code);
         Assert.Equal("tapster: error: 'srve' is not a command or argument of 'tapster' (see 'tapster --help')", unknown.Stderr.Trim());

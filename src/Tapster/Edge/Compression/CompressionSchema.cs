@@ -11,6 +11,7 @@ internal static class CompressionSchema
         {
             Key = "compression.enabled", Flag = "--no-compression", Parser = ValueParsers.Boolean, TextParser = ValueParsers.NegatedBoolean,
             Doc = "Compress the app's responses with Brotli or gzip, as the client's Accept-Encoding prefers, when their type is in `types`, they are at least `min_size` long (or streamed), and the app did not encode them or send Cache-Control: no-transform. `enabled = false`, or the flag --no-compression, sends every body as the app wrote it. See docs/compression.md.",
+            FlagDoc = "Send every body as the app wrote it, without the Brotli or gzip compression Tapster applies by default (see docs/compression.md). Off by default.",
             Get = s => s.Compression.Enabled, Set = (s, v) => s with { Compression = s.Compression with { Enabled = v } },
         },
         new TypedSetting<long>

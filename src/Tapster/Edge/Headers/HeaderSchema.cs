@@ -46,6 +46,7 @@ internal static class HeaderSchema
         {
             Key = "headers.enabled", Flag = "--no-security-headers", Parser = ValueParsers.Boolean, TextParser = ValueParsers.NegatedBoolean,
             Doc = "Add the security headers below to every response (the app's and Tapster's own 413/502/503/504) unless the app set the same header. `enabled = false`, or the flag --no-security-headers, sends none of them; the cookie attributes have their own settings.",
+            FlagDoc = "Send none of the security headers Tapster adds by default (HSTS on HTTPS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, Permissions-Policy; see docs/headers.md). The cookie attributes have their own settings. Off by default.",
             Get = s => s.Headers.Enabled, Set = (s, v) => s with { Headers = s.Headers with { Enabled = v } },
         },
         HeaderValue("headers.strict_transport_security", "Strict-Transport-Security, sent only on HTTPS requests (a plain-HTTP answer cannot set it).",
