@@ -91,7 +91,7 @@ internal sealed partial class RequestHandler(
             }
 
             workerPid = slot.Worker.Pid;
-            await using var exchange = new WorkerExchange(slot, context, headers, compression, supervisor.RuntimeDirectory);
+            await using var exchange = new WorkerExchange(slot, context, headers, compression, supervisor.RuntimeDirectory, settings.Limits.SendTimeout);
             ExchangeOutcome outcome = ExchangeOutcome.ProtocolViolation;
             var relayed = false;
             try

@@ -48,6 +48,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
     private readonly HeaderPolicy _headers;
     private readonly CompressionPolicy _compression;
     private readonly string _spoolDirectory;
+    private readonly TimeSpan _sendTimeout;
     private readonly bool _isHead;
     private long? _declaredLength;
     private long _appBytes;
@@ -57,13 +58,16 @@ internal sealed class WorkerExchange : IAsyncDisposable
     private ResponseSpool? _spool;
     private Task _drain = Task.CompletedTask;
 
-    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression, string spoolDirectory)
+    /// <param name="spoolDirectory">Where a response its client is slow to take may be spooled.</param>
+    /// <param name="sendTimeout">How long the client may take none of a spooled response before its connection is closed.</param>
+    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression, string spoolDirectory, TimeSpan sendTimeout)
     {
         _slot = slot;
         _context = context;
         _headers = headers;
         _compression = compression;
         _spoolDirectory = spoolDirectory;
+        _sendTimeout = sendTimeout;
         _isHead = HttpMethods.IsHead(context.Request.Method);
     }
 
@@ -340,13 +344,17 @@ internal sealed class WorkerExchange : IAsyncDisposable
         }
     }
 
-    /// <summary>Feeds the spool to the client, after the flush that found it behind; only this writes the body from then on.</summary>
+    /// <summary>
+    /// Feeds the spool to the client, after the flush that found it behind; only this writes the body
+    /// from then on. A client that takes nothing for the send timeout has its connection closed.
+    /// </summary>
     private async Task FeedClientAsync(ResponseSpool spool, ValueTask<FlushResult> pending)
     {
         var writer = _context.Response.BodyWriter;
+        using var stalled = CancellationTokenSource.CreateLinkedTokenSource(_context.RequestAborted);
         try
         {
-            var flushed = await pending.ConfigureAwait(false);
+            var flushed = await pending.AsTask().WaitAsync(_sendTimeout).ConfigureAwait(false);
             while (!IsClientGone(flushed))
             {
                 var piece = await spool.ReadAsync().ConfigureAwait(false);
@@ -361,11 +369,23 @@ internal sealed class WorkerExchange : IAsyncDisposable
                     Compressor?.Flush();
                 }
 
-                flushed = await writer.FlushAsync(_context.RequestAborted).ConfigureAwait(false);
+                // Armed only while the client is waited for, not while the worker is.
+                stalled.CancelAfter(_sendTimeout);
+                flushed = await writer.FlushAsync(stalled.Token).ConfigureAwait(false);
+                stalled.CancelAfter(Timeout.InfiniteTimeSpan);
             }
+        }
+        catch (TimeoutException)
+        {
+            stalled.Cancel();
         }
         catch (Exception e) when (IsClientGone(e))
         {
+        }
+
+        if (stalled.IsCancellationRequested && !_context.RequestAborted.IsCancellationRequested)
+        {
+            _context.Abort(); // it stalled: the connection goes, and the spool with it
         }
 
         _clientGone = true;

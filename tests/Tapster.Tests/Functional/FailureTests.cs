@@ -136,6 +136,33 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task A_client_that_takes_nothing_for_the_send_timeout_loses_its_connection_and_its_spooled_response()
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"tapster-send-timeout-{Guid.NewGuid():N}.toml");
+        File.WriteAllText(config, "[limits]\nsend_timeout = \"2s\"\n");
+        try
+        {
+            await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--config", config);
+            const int size = 24 * 1024 * 1024;
+            using var stalled = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 64 * 1024 };
+            await stalled.ConnectAsync("127.0.0.1", server.Port);
+            var stream = stalled.GetStream();
+            await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes(RawHttp.Get($"/text?size={size}&type=application/octet-stream")));
+            var first = new byte[64 * 1024];
+            Assert.True(await stream.ReadAsync(first) > 0);
+
+            // Then nothing is read: well within Kestrel's own limits (bytes / 240 s per write), Tapster gives up.
+            var access = await server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/text", Http.Short);
+            Assert.Equal(200, access.GetProperty("status").GetInt32());
+            Assert.True(access.GetProperty("bytes").GetInt64() < size, access.GetRawText());
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public async Task A_connection_closed_before_its_first_byte_is_no_error()
     {
         await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);

@@ -29,6 +29,14 @@ internal sealed record LimitSettings
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(75);
 
     /// <summary>
+    /// nginx's send_timeout: how long a client may take nothing of a response Tapster holds for it
+    /// before its connection is closed. Kestrel's minimum data rate allows bytes/240 s per write and
+    /// does not see a stalled HTTP/2 stream at all; a reader that stops would otherwise keep its
+    /// spooled response (up to 1 GiB of disk) for as long as its connection lives.
+    /// </summary>
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// Bytes per second a client must keep up while sending a body and while reading a response, after
     /// <see cref="DataRateGrace"/>: Kestrel's 240 B/s (a 2G phone does more). Below it the connection is
     /// closed, so a slow POST or a client that stops reading cannot pin memory or a worker. 0 = no minimum.
