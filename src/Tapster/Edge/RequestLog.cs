@@ -11,8 +11,11 @@ internal static class RequestLog
     public static void Write(this AccessLog log, HttpContext context, string requestId, long bytes, long started, double queueMs = 0, int workerPid = 0)
     {
         var request = context.Request;
+        // Host and User-Agent, as nginx's combined format has them; not the query string or the
+        // Referer, which can carry tokens (password-reset links, signed URLs) into the logs.
         log.Write(new AccessEntry(
             requestId, request.Method, request.Path.Value ?? "", request.Protocol, context.Response.StatusCode, bytes,
-            Stopwatch.GetElapsedTime(started).TotalMilliseconds, queueMs, workerPid, context.Connection.RemoteIpAddress?.ToString()));
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, queueMs, workerPid, context.Connection.RemoteIpAddress?.ToString(),
+            request.Host.Value, request.Headers.UserAgent.ToString()));
     }
 }

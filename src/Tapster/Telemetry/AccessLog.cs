@@ -33,6 +33,8 @@ internal sealed class AccessLog(LogSink sink)
 
         json.WriteString("remote"u8, entry.Remote);
         json.WriteString("protocol"u8, entry.Protocol);
+        json.WriteString("host"u8, entry.Host);
+        json.WriteString("user_agent"u8, entry.UserAgent);
         LineFormatter.EndJson(json, sink, buffer);
     }
 
@@ -46,4 +48,4 @@ internal sealed class AccessLog(LogSink sink)
 
 internal readonly record struct AccessEntry(
     string RequestId, string Method, string Path, string Protocol, int Status, long Bytes,
-    double DurationMs, double QueueMs, int WorkerPid, string? Remote);
+    double DurationMs, double QueueMs, int WorkerPid, string? Remote, string? Host, string? UserAgent);

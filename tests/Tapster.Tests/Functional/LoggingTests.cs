@@ -69,6 +69,7 @@ public class LoggingTests(SharedProbeServer shared)
         var id = "access-" + Guid.NewGuid().ToString("N");
         using var req = new HttpRequestMessage(HttpMethod.Get, "/health?x=1");
         req.Headers.Add("X-Request-ID", id);
+        req.Headers.UserAgent.ParseAdd("probe-agent/1.0");
         using var r = await Server.Client.SendAsync(req);
         var length = (await r.Content.ReadAsByteArrayAsync()).Length;
         var e = await Server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("request_id") == id, Http.Short);
@@ -81,6 +82,7 @@ public class LoggingTests(SharedProbeServer shared)
         Assert.Equal(JsonValueKind.Number, e.GetProperty("queue_ms").ValueKind);
         Assert.True(e.GetProperty("queue_ms").GetDouble() >= 0);
         Assert.Equal(pid, e.GetProperty("worker_pid").GetInt32());
+        Assert.Equal(("probe-agent/1.0", $"127.0.0.1:{Server.Port}"), (e.Str("user_agent"), e.Str("host")));
         Assert.Single(Server.Events("access"), a => a.Str("request_id") == id);
     }
 
