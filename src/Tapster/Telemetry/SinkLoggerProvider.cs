@@ -81,6 +81,9 @@ internal sealed class SinkLoggerProvider(LogSink sink, LogLevel minimumLevel) : 
                 case long l:
                     json.WriteNumber(key, l);
                     break;
+                case uint u: // worker ids: numbers, as in the access and app-output lines
+                    json.WriteNumber(key, u);
+                    break;
                 case double d:
                     json.WriteNumber(key, d);
                     break;

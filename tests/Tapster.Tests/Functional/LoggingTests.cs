@@ -52,6 +52,8 @@ public class LoggingTests(SharedProbeServer shared)
             // The child prints only once its worker is gone.
             var line = await server.WaitForEventAsync(e => e.Str("event") == "app.output" && e.Str("line") == $"child-marker-{q} {childPid}", Http.Short);
             Assert.Equal(workerPid, line.GetProperty("pid").GetInt32());
+            // Worker ids are numbers in Tapster's own events too, as in this app-output line.
+            Assert.Equal(line.GetProperty("worker").GetUInt32(), server.Events("worker.ready").First(e => e.GetProperty("Pid").GetInt32() == workerPid).GetProperty("WorkerId").GetUInt32());
             var threads = Directory.GetDirectories($"/proc/{server.Pid}/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim()).ToList();
             Assert.DoesNotContain(threads, name => name.StartsWith("output worker", StringComparison.Ordinal));
         }
