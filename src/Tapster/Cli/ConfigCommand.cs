@@ -66,7 +66,25 @@ internal static class ConfigCommand
             await Console.Out.WriteLineAsync($"{assignment.PadRight(width)}  # {value.Source}").ConfigureAwait(false);
         }
 
+        // Without `python`, which interpreter serves depends on the app's directory and the machine.
+        if (config.Settings.Python is null && TryResolve(config.Settings) is { } target)
+        {
+            await Console.Out.WriteLineAsync($"# python unset: tried in this order until one imports the app: {string.Join(", ", target.Pythons)}").ConfigureAwait(false);
+        }
+
         return 0;
+    }
+
+    private static Workers.AppTarget? TryResolve(ServeSettings settings)
+    {
+        try
+        {
+            return Workers.AppTarget.Resolve(settings);
+        }
+        catch (Workers.AppSpecException)
+        {
+            return null; // config check says what is wrong with the app; show only shows
+        }
     }
 
     private static Command Docs()

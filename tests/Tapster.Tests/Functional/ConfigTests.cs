@@ -183,6 +183,7 @@ public sealed class ConfigTests : IDisposable
     public async Task Config_show_prints_each_source_and_masks_a_secret_looking_env_value()
     {
         WriteConfig("[workers]\nthreads = 3\n[env]\nSTRIPE_SECRET_KEY = \"sk_live_4242\"\nREGION = \"eu\"\n");
+        File.WriteAllText(Path.Combine(dir, "wsgi.py"), "app = None\n");
         var (code, stdout, stderr) = await RunAsync(dir, new Dictionary<string, string> { ["TAPSTER_QUEUE_SIZE"] = "7" }, "config", "show", "--workers", "5");
         Assert.True(code == 0, $"exit {code}\n{stderr}");
         Assert.DoesNotContain("sk_live_4242", stdout, StringComparison.Ordinal);
@@ -193,6 +194,7 @@ public sealed class ConfigTests : IDisposable
         Assert.Contains("workers.count = 5 # flag --workers", lines);
         Assert.Contains("queue.size = 7 # env TAPSTER_QUEUE_SIZE", lines);
         Assert.Contains("workers.timeout = \"30s\" # default", lines);
+        Assert.Contains(lines, l => l.StartsWith("# python unset: tried in this order until one imports the app: ", StringComparison.Ordinal) && l.Contains("/usr/bin/python3", StringComparison.Ordinal));
     }
 
     [Fact]
