@@ -15,6 +15,12 @@ internal sealed partial class PoolSignals : IDisposable
 
     public PoolSignals(Supervisor supervisor, ILogger logger)
     {
+        // `nohup tapster serve &` then `kill -HUP` after a deploy must reload, as with Gunicorn.
+        if (Signals.Unignore(Signals.SigHup))
+        {
+            LogUnignored(logger);
+        }
+
         _registrations =
         [
             Register(PosixSignal.SIGHUP, supervisor.Reload),
@@ -39,6 +45,9 @@ internal sealed partial class PoolSignals : IDisposable
             context.Cancel = true;
             action();
         });
+
+    [LoggerMessage(EventId = 131, EventName = "signal.unignored", Level = LogLevel.Information, Message = "SIGHUP was ignored when Tapster started (nohup): taken back, so SIGHUP replaces the workers")]
+    private static partial void LogUnignored(ILogger logger);
 
     [LoggerMessage(EventId = 130, EventName = "signal.ignored", Level = LogLevel.Warning, Message = "{Signal} ignored: {Reason}")]
     private static partial void LogIgnored(ILogger logger, string signal, string reason);

@@ -6,6 +6,7 @@ namespace Tapster.Workers;
 /// <summary>POSIX signals to worker processes (which are the zygote's children, not ours).</summary>
 internal static partial class Signals
 {
+    public const int SigHup = 1;
     public const int SigKill = 9;
     public const int SigUsr1 = 10;
     public const int SigUsr2 = 12;
@@ -43,6 +44,27 @@ internal static partial class Signals
 
         return !process.IsClosed && PidfdSendSignal(process, signal, 0, 0) == 0;
     }
+
+    /// <summary>
+    /// Takes back <paramref name="signal"/> when Tapster was started with it ignored (nohup ignores
+    /// SIGHUP, a non-interactive shell SIGINT for a background job): .NET installs no handler for an
+    /// ignored signal, so it would do nothing at all. Call before any handler for it is registered.
+    /// True when it was ignored.
+    /// </summary>
+    public static bool Unignore(int signal)
+    {
+        const nint Ignored = 1, Default = 0; // SIG_IGN, SIG_DFL
+        var previous = SetDisposition(signal, Default);
+        if (previous is not Ignored and not Default)
+        {
+            SetDisposition(signal, previous); // someone's handler: it stays
+        }
+
+        return previous == Ignored;
+    }
+
+    [LibraryImport("libc", EntryPoint = "signal")]
+    private static partial nint SetDisposition(int signal, nint handler);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

@@ -236,6 +236,19 @@ public class ConcurrencyTests
     }
 
     [Fact]
+    public async Task SIGHUP_reloads_even_when_Tapster_was_started_under_nohup()
+    {
+        // nohup starts its command with SIGHUP ignored; .NET would then install no handler for it.
+        await using var server = await TapsterServer.StartUnderAsync("nohup", "probe:app", "--workers", "1");
+        await server.WaitForEventAsync(e => e.Str("event") == "signal.unignored", Http.Short);
+
+        server.SendSignal("HUP");
+
+        await server.WaitForEventAsync(e => e.Str("event") == "workers.reloading", Http.Short);
+        Assert.Equal("ok", await server.Client.GetTextAsync("/"));
+    }
+
+    [Fact]
     public async Task A_worker_due_for_recycling_serves_on_until_its_replacement_can_load_the_app()
     {
         var dir = Directory.CreateTempSubdirectory("tapster-recycle-").FullName;

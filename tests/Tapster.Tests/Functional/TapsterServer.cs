@@ -105,12 +105,28 @@ public sealed class TapsterServer : IAsyncDisposable
         return port;
     }
 
-    static async Task<TapsterServer> LaunchAsync(string app, string[] flags, IDictionary<string, string>? env, bool addPython)
+    /// <summary>Starts <c>tapster serve</c> through <paramref name="launcher"/> (<c>nohup</c>), which execs it; waits until it is ready.</summary>
+    public static async Task<TapsterServer> StartUnderAsync(string launcher, string app, params string[] flags)
+    {
+        var server = await LaunchAsync(app, flags, null, addPython: true, launcher);
+        try
+        {
+            await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    static async Task<TapsterServer> LaunchAsync(string app, string[] flags, IDictionary<string, string>? env, bool addPython, string? launcher = null)
     {
         await EnsureBuiltAsync();
         var port = FreePort();
         var stateDir = Directory.CreateTempSubdirectory("tapster-ft-").FullName;
-        var psi = new ProcessStartInfo(Binary)
+        var psi = new ProcessStartInfo(launcher ?? Binary)
         {
             WorkingDirectory = TestAssets,
             RedirectStandardOutput = true,
@@ -118,6 +134,11 @@ public sealed class TapsterServer : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (launcher is not null)
+        {
+            psi.ArgumentList.Add(Binary);
+        }
+
         psi.ArgumentList.Add("serve");
         psi.ArgumentList.Add("--bind");
         psi.ArgumentList.Add($"127.0.0.1:{port}");
