@@ -106,20 +106,8 @@ public sealed class TapsterServer : IAsyncDisposable
     }
 
     /// <summary>Starts <c>tapster serve</c> through <paramref name="launcher"/> (<c>nohup</c>), which execs it; waits until it is ready.</summary>
-    public static async Task<TapsterServer> StartUnderAsync(string launcher, string app, params string[] flags)
-    {
-        var server = await LaunchAsync(app, flags, null, addPython: true, launcher);
-        try
-        {
-            await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-    }
+    public static async Task<TapsterServer> StartUnderAsync(string launcher, string app, params string[] flags) =>
+        await ReadyAsync(await LaunchAsync(app, flags, null, addPython: true, launcher));
 
     static async Task<TapsterServer> LaunchAsync(string app, string[] flags, IDictionary<string, string>? env, bool addPython, string? launcher = null)
     {
@@ -175,9 +163,12 @@ public sealed class TapsterServer : IAsyncDisposable
     /// <summary>Starts <c>tapster serve APP FLAGS</c> and waits (60 s at most) until GET / or /health answers.</summary>
     public static Task<TapsterServer> StartAsync(string app, params string[] flags) => StartAsync(app, null, flags);
 
-    public static async Task<TapsterServer> StartAsync(string app, IDictionary<string, string>? env, params string[] flags)
+    public static async Task<TapsterServer> StartAsync(string app, IDictionary<string, string>? env, params string[] flags) =>
+        await ReadyAsync(await LaunchAsync(app, flags, env, addPython: true));
+
+    /// <summary>The launched server once it answers (60 s at most); stopped if it never does.</summary>
+    static async Task<TapsterServer> ReadyAsync(TapsterServer server)
     {
-        var server = await LaunchAsync(app, flags, env, addPython: true);
         try
         {
             await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
