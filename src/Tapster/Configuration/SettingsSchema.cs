@@ -37,8 +37,8 @@ internal static class SettingsSchema
         new TypedSetting<string?>
         {
             Key = "python", Flag = "--python", Parser = ValueParsers.Program,
-            Doc = "Python interpreter: a name on PATH or a path (relative to the config file).",
-            DefaultDoc = ".venv/bin/python or venv/bin/python beside the app, else python3 on PATH, else /usr/bin/python3",
+            Doc = "Python interpreter: a name on PATH or a path; relative, it is taken from the config file's directory in the file, and from the project directory (--chdir, or the app's) on the flag and in the environment, so --python .venv/bin/python names the app's venv from anywhere.",
+            DefaultDoc = ".venv/bin/python or venv/bin/python beside the app, else an activated $VIRTUAL_ENV, else python3 on PATH, else /usr/bin/python3",
             Get = s => s.Python, Set = (s, v) => s with { Python = v },
         },
         new TypedSetting<string?>
