@@ -38,6 +38,8 @@ Raw WSGI routes (exact PATH_INFO match, before Flask sees the request):
   GET  /big-file?mb=32      wsgi.file_wrapper over a file of mb MiB of zeros (sparse), with Content-Length
   GET  /fd-file?mode=path  wsgi.file_wrapper over the 200 KB file opened O_PATH (mode=path) or
                            write-only (mode=write): descriptors that give no right to read it
+  GET  /double-start       writes START (Content-Length: 35), BODY "hello" and START again itself on its
+                           slot's response connection, as a broken worker would (run with 1 thread)
   GET  /short-body         Content-Length: 100 but only 10 bytes of body
   GET  /long-body          Content-Length: 5 but 50 bytes of body
   GET  /hop-by-hop         sets "Connection: close" (a PEP 3333 error the server must reject);
@@ -321,6 +323,17 @@ def raw_fd_file(environ, start_response):
     return environ["wsgi.file_wrapper"](_Descriptor(os.open(FILE_PATH, flags)))
 
 
+def raw_double_start(environ, start_response):
+    import gc
+    from tapster_bridge import protocol
+    from tapster_bridge.wsgi import Handler
+    handler = next(o for o in gc.get_objects() if type(o) is Handler)
+    head = protocol.encode_start([b"200 OK", b"Content-Length", b"35"])
+    handler.sendall(head + protocol.encode_body(b"hello") + head)
+    time.sleep(10)
+    return []
+
+
 def raw_short_body(environ, start_response):
     start_response("200 OK", TEXT + [("Content-Length", "100")])
     return [b"0123456789"]
@@ -394,7 +407,7 @@ def raw_own_headers(environ, start_response):
 
 
 RAW_ROUTES = {
-    "/file": raw_file, "/big-file": raw_big_file, "/fd-file": raw_fd_file, "/short-body": raw_short_body, "/long-body": raw_long_body,
+    "/file": raw_file, "/big-file": raw_big_file, "/fd-file": raw_fd_file, "/double-start": raw_double_start, "/short-body": raw_short_body, "/long-body": raw_long_body,
     "/hop-by-hop": raw_hop_by_hop, "/write": raw_write, "/exc-info": raw_exc_info,
     "/close-tracker": raw_close_tracker, "/own-headers": raw_own_headers,
 }

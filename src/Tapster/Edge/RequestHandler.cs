@@ -271,11 +271,13 @@ internal sealed partial class RequestHandler(
 
     /// <summary>
     /// Answers with an error status when nothing was sent yet, else cuts the connection (the log keeps
-    /// the status that went out and the <paramref name="sent"/> bytes that did).
+    /// the status that went out and the <paramref name="sent"/> bytes that did). Body bytes written but
+    /// not yet flushed count as sent: Kestrel has not started the response, but cannot take them back,
+    /// and an error body after them broke its Content-Length (a 500 and an exception in the log).
     /// </summary>
     private Task<long> FailAsync(HttpContext context, string requestId, int status, string message, long sent)
     {
-        if (context.Response.HasStarted)
+        if (context.Response.HasStarted || sent > 0)
         {
             context.Abort();
             return Task.FromResult(sent);

@@ -163,6 +163,21 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task A_worker_that_breaks_the_protocol_after_body_bytes_cuts_the_connection_without_a_server_error()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1");
+        using var raw = await RawHttp.ConnectAsync(server.Port);
+        await raw.SendAsync(RawHttp.Get("/double-start"));
+
+        // Body bytes were written (not yet flushed) when the second START came: no 502 can follow them.
+        Assert.True(await raw.ReadUntilClosedAsync(Http.Short), raw.Text);
+        Assert.DoesNotContain("HTTP/1.1 5", raw.Text, StringComparison.Ordinal);
+        await server.WaitForEventAsync(e => e.Str("event") == "worker.crashed", Http.Short);
+        Assert.Equal("ok", await server.Client.GetTextAsync("/"));
+        Assert.DoesNotContain(server.Events(), e => e.Str("level") == "error" && e.Str("event") is not ("worker.crashed" or "worker.protocol_violation"));
+    }
+
+    [Fact]
     public async Task A_connection_closed_before_its_first_byte_is_no_error()
     {
         await using var server = await TapsterServer.StartAsync("probe:app", OneWorker);
