@@ -49,7 +49,7 @@ internal sealed partial record AppSpec(string Directory, string Module, string C
             {
                 if (File.Exists(Path.Combine(asPath, entry)))
                 {
-                    return new AppSpec(asPath, Path.GetFileNameWithoutExtension(entry), "");
+                    return InPackage(asPath, Path.GetFileNameWithoutExtension(entry));
                 }
             }
 
@@ -70,7 +70,7 @@ internal sealed partial record AppSpec(string Directory, string Module, string C
                 throw new AppSpecException($"'{Path.GetFileName(asPath)}' is not importable: '{module}' is not a Python module name");
             }
 
-            return new AppSpec(Path.GetDirectoryName(asPath)!, module, "");
+            return InPackage(Path.GetDirectoryName(asPath)!, module);
         }
 
         var colon = app.IndexOf(':', StringComparison.Ordinal);
@@ -87,6 +87,23 @@ internal sealed partial record AppSpec(string Directory, string Module, string C
         }
 
         return new AppSpec(baseDirectory, moduleName, callable);
+    }
+
+    /// <summary>
+    /// A module file inside a package (<c>mysite/wsgi.py</c> beside <c>mysite/__init__.py</c>) is
+    /// imported as <c>mysite.wsgi</c> from the package's parent, as Gunicorn's <c>mysite.wsgi</c> is:
+    /// imported as a top-level <c>wsgi</c>, its own <c>import mysite.settings</c> would find no <c>mysite</c>.
+    /// </summary>
+    private static AppSpec InPackage(string directory, string module)
+    {
+        while (File.Exists(Path.Combine(directory, "__init__.py")) && Path.GetDirectoryName(directory) is { } parent
+            && ModulePattern().IsMatch(Path.GetFileName(directory)))
+        {
+            module = $"{Path.GetFileName(directory)}.{module}";
+            directory = parent;
+        }
+
+        return new AppSpec(directory, module, "");
     }
 
     /// <summary>

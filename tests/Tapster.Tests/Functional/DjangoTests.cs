@@ -22,6 +22,14 @@ public partial class DjangoTests(DjangoTests.DjangoServer shared) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_wsgi_py_inside_the_project_package_is_served_as_that_package_s_module()
+    {
+        await using var server = await TapsterServer.StartAsync("djangosite/djangosite/wsgi.py", "--workers", "1");
+        Assert.Equal("django hello", await server.Client.GetTextAsync("/"));
+        Assert.Contains(server.StdoutLines, l => l.Contains("djangosite.wsgi", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_Django_form_posts_back_with_its_CSRF_token_and_is_refused_without_it()
     {
         using var client = new HttpClient(new SocketsHttpHandler { CookieContainer = new CookieContainer() }) { BaseAddress = Server.BaseAddress };

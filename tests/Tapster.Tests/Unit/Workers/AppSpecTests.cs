@@ -30,6 +30,20 @@ public sealed class AppSpecTests : IDisposable
         Assert.Equal((sub.FullName, "server", ""), (app.Directory, app.Module, app.Callable));
     }
 
+    [Theory]
+    [InlineData("mysite/wsgi.py")]
+    [InlineData("mysite")]
+    public void Parse_AFileOrDirectoryInsideAPackage_ImportsItFromThePackagesParent(string spec)
+    {
+        var package = _dir.CreateSubdirectory("mysite");
+        File.WriteAllText(Path.Combine(package.FullName, "__init__.py"), "");
+        File.WriteAllText(Path.Combine(package.FullName, "wsgi.py"), "");
+
+        var app = AppSpec.Parse(spec, _dir.FullName);
+
+        Assert.Equal((_dir.FullName, "mysite.wsgi"), (app.Directory, app.Module));
+    }
+
     [Fact]
     public void Parse_Directory_PrefersWsgiPyOverAppPy()
     {
