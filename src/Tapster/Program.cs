@@ -13,12 +13,13 @@ var root = new RootCommand("Tapster runs Python web apps (WSGI: Flask, Django, .
 };
 
 // No command at all: the overview of the commands helps more than an error would.
-var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
 if (args.Length == 0)
 {
-    await parsed.InvokeAsync().ConfigureAwait(false);
+    await root.Parse(["--help"]).InvokeAsync().ConfigureAwait(false);
     return 2;
 }
+
+var parsed = root.Parse(args);
 
 if (parsed.Errors.Count > 0)
 {

@@ -10,7 +10,10 @@ namespace Tapster.Edge;
 /// <param name="directory">Where the file goes: Tapster's private runtime directory.</param>
 /// <param name="memoryLimit">Bytes held in memory before the file is used.</param>
 /// <param name="fileLimit">Bytes the file may hold unread before the writer waits.</param>
-internal sealed class ResponseSpool(string directory, int memoryLimit = ResponseSpool.MemoryLimit, long fileLimit = ResponseSpool.FileLimit) : IDisposable
+/// <param name="writerWaiting">Told true when the writer starts waiting for the reader, false when it stops
+/// (the exchange pauses the request's clock meanwhile: that wait is the client's, not the app's).</param>
+internal sealed class ResponseSpool(string directory, int memoryLimit = ResponseSpool.MemoryLimit, long fileLimit = ResponseSpool.FileLimit,
+    Action<bool>? writerWaiting = null) : IDisposable
 {
     /// <summary>Most pages fit here; a large download goes on to the file.</summary>
     public const int MemoryLimit = 256 * 1024;
@@ -69,7 +72,16 @@ internal sealed class ResponseSpool(string directory, int memoryLimit = Response
 
             if (room is not null)
             {
-                await room.ConfigureAwait(false);
+                writerWaiting?.Invoke(true);
+                try
+                {
+                    await room.ConfigureAwait(false);
+                }
+                finally
+                {
+                    writerWaiting?.Invoke(false);
+                }
+
                 continue;
             }
 
@@ -77,15 +89,6 @@ internal sealed class ResponseSpool(string directory, int memoryLimit = Response
             {
                 return;
             }
-        }
-    }
-
-    /// <summary>True when the writer's next chunk would have to wait for the client (the caller pauses its clock).</summary>
-    public bool MustWait(int chunkLength)
-    {
-        lock (_lock)
-        {
-            return !_abandoned && (_fileBroken ? _memoryBytes > 0 || _fileWritten > _fileRead : _fileWritten - _fileRead + chunkLength > fileLimit);
         }
     }
 

@@ -43,12 +43,14 @@ internal static partial class ServerHost
     internal static ServePlan Prepare(ServeSettings settings, Action<string> warn)
     {
         AppTarget target;
+        SecretsLocation secretsLocation;
         IReadOnlyDictionary<string, string> secrets;
         try
         {
             target = AppTarget.Resolve(settings);
             // Secrets go into the workers' environment only; the master key into no child at all.
-            secrets = SecretStore.Load(SecretsLocation.Resolve(target.WorkingDirectory), warn);
+            secretsLocation = SecretsLocation.Resolve(target.WorkingDirectory);
+            secrets = SecretStore.Load(secretsLocation, warn);
         }
         catch (Exception e) when (e is AppSpecException or SecretsException)
         {
@@ -78,7 +80,7 @@ internal static partial class ServerHost
         }
 
         settings = settings with { AppEnvironment = SecretStore.WorkerEnvironment(settings.AppEnvironment, secrets) };
-        return new ServePlan(settings, target, secrets, endPoints, tlsEndPoints, certificates, staticSites);
+        return new ServePlan(settings, target, secretsLocation.SecretsFile, secrets, endPoints, tlsEndPoints, certificates, staticSites);
     }
 
     /// <param name="configFile">The tapster.toml the settings came from, if any: said at start, with the secrets.</param>
@@ -94,7 +96,7 @@ internal static partial class ServerHost
             return Fail(errors, e.Message, BootFailure.SpecExitCode);
         }
 
-        (settings, var target, var secrets, var endPoints, var tlsEndPoints, var certificates, var staticSites) = plan;
+        (settings, var target, var secretsFile, var secrets, var endPoints, var tlsEndPoints, var certificates, var staticSites) = plan;
         if (BindAddress.ProbeAll(endPoints.Zip(settings.Bind).Concat(tlsEndPoints.Zip(settings.Tls.Listen))) is { } bindError)
         {
             return Fail(errors, bindError, BootFailure.SpecExitCode);
@@ -124,7 +126,7 @@ internal static partial class ServerHost
             loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
 
         LogConfigured(logger, target.WorkingDirectory, configFile is null ? "no config file" : $"config {Path.GetFullPath(configFile)}",
-            SecretsLocation.Resolve(target.WorkingDirectory).SecretsFile is var secretsFile && File.Exists(secretsFile) ? $"{secrets.Count} secrets from {secretsFile}" : $"no secrets file ({secretsFile})");
+            File.Exists(secretsFile) ? $"{secrets.Count} secrets from {secretsFile}" : $"no secrets file ({secretsFile})");
         // Registered before the boot, so that none of them can kill Tapster while the app loads.
         using var signals = new PoolSignals(supervisor, logger);
         var failure = await BootAsync(supervisor).ConfigureAwait(false);
@@ -302,7 +304,7 @@ internal static partial class ServerHost
 
 /// <summary>What <see cref="ServerHost.Prepare"/> resolved: the settings with the secrets in the app's environment, and the rest serve needs.</summary>
 internal sealed record ServePlan(
-    ServeSettings Settings, AppTarget Target, IReadOnlyDictionary<string, string> Secrets, List<IPEndPoint> EndPoints, List<IPEndPoint> TlsEndPoints,
+    ServeSettings Settings, AppTarget Target, string SecretsFile, IReadOnlyDictionary<string, string> Secrets, List<IPEndPoint> EndPoints, List<IPEndPoint> TlsEndPoints,
     CertificateSet? Certificates, StaticSite[] StaticSites);
 
 /// <summary>serve cannot start with these settings; the message is the one line the user sees.</summary>

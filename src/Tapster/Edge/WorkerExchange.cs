@@ -72,7 +72,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
     }
 
     /// <summary>Body bytes handed to the client: compressed ones when Tapster compresses the response.</summary>
-    public long BytesSent => Compressor?.BytesWritten ?? Interlocked.Read(ref _sentBytes);
+    public long BytesSent => Compressor?.BytesWritten ?? _sentBytes;
 
     /// <summary>Why the response spool could not use its file (the worker then waited for the client); null when it could.</summary>
     public string? SpoolFailure => _spool?.FileFailure;
@@ -261,7 +261,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
 
         if (_spool is { } spool)
         {
-            await SpoolAsync(spool, chunk).ConfigureAwait(false);
+            await spool.WriteAsync(chunk).ConfigureAwait(false);
             return;
         }
 
@@ -298,8 +298,20 @@ internal sealed class WorkerExchange : IAsyncDisposable
             return;
         }
 
-        // The client is behind: the rest goes through the spool, fed to it by a task of its own.
-        _spool = new ResponseSpool(_spoolDirectory);
+        // The client is behind: the rest goes through the spool, fed to it by a task of its own. Should
+        // the spool fill up (or lose its file), the worker waits for the client after all, and that is
+        // not the app's time.
+        _spool = new ResponseSpool(_spoolDirectory, writerWaiting: waiting =>
+        {
+            if (waiting)
+            {
+                _slot.PauseDeadline();
+            }
+            else
+            {
+                _slot.ResumeDeadline();
+            }
+        });
         _drain = FeedClientAsync(_spool, flush);
     }
 
@@ -322,26 +334,6 @@ internal sealed class WorkerExchange : IAsyncDisposable
         }
 
         Compressor?.Dispose();
-    }
-
-    private async ValueTask SpoolAsync(ResponseSpool spool, ReadOnlyMemory<byte> chunk)
-    {
-        if (!spool.MustWait(chunk.Length))
-        {
-            await spool.WriteAsync(chunk).ConfigureAwait(false);
-            return;
-        }
-
-        // Full (or without its file): the worker waits for the client after all, and that is not the app's time.
-        _slot.PauseDeadline();
-        try
-        {
-            await spool.WriteAsync(chunk).ConfigureAwait(false);
-        }
-        finally
-        {
-            _slot.ResumeDeadline();
-        }
     }
 
     /// <summary>
@@ -402,14 +394,13 @@ internal sealed class WorkerExchange : IAsyncDisposable
         else
         {
             _context.Response.BodyWriter.Write(bytes);
-            Interlocked.Add(ref _sentBytes, bytes.Length);
+            _sentBytes += bytes.Length; // one writer at a time: the exchange, then the spool's feeder
         }
     }
 
     private static bool IsClientGone(FlushResult flushed) => flushed.IsCanceled || flushed.IsCompleted;
 
     private static bool IsClientGone(Exception e) => e is OperationCanceledException or IOException or ConnectionAbortedException;
-
 
     private async ValueTask ClientLeftAsync()
     {

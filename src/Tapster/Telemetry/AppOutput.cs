@@ -31,25 +31,11 @@ internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
     /// </summary>
     public async Task CaptureAsync(Socket socket, string source, uint workerId, int pid, string streamName)
     {
-        var lines = new OutputLines(line => Write(source, workerId, pid, streamName, line));
-        var buffer = new byte[ReadSize];
         using (socket)
         {
-            try
-            {
-                int read;
-                while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false)) > 0)
-                {
-                    lines.Append(buffer.AsSpan(0, read));
-                }
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                // A reset (the worker was killed) ends the output as its end of stream does.
-            }
+            await ReadLinesAsync(buffer => socket.ReceiveAsync(buffer, SocketFlags.None), line => Write(source, workerId, pid, streamName, line))
+                .ConfigureAwait(false);
         }
-
-        lines.Finish();
     }
 
     public void Write(string source, uint workerId, int pid, string streamName, string line)
@@ -79,26 +65,33 @@ internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
 
     private void Pump(Stream stream, string source, uint workerId, int pid, string streamName, Action<string>? onLine)
     {
-        var lines = new OutputLines(line =>
-        {
-            Write(source, workerId, pid, streamName, line);
-            onLine?.Invoke(line);
-        });
-        var buffer = new byte[ReadSize];
         using (stream)
         {
-            try
+            // Synchronous reads on this thread: the task is complete when this returns.
+            ReadLinesAsync(buffer => ValueTask.FromResult(stream.Read(buffer.Span)), line =>
             {
-                int read;
-                while ((read = stream.Read(buffer)) > 0)
-                {
-                    lines.Append(buffer.AsSpan(0, read));
-                }
-            }
-            catch (IOException)
+                Write(source, workerId, pid, streamName, line);
+                onLine?.Invoke(line);
+            }).GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Reads to the end of the output, handing over each line as it completes, and the last one without a newline.</summary>
+    private static async Task ReadLinesAsync(Func<Memory<byte>, ValueTask<int>> read, Action<string> onLine)
+    {
+        var lines = new OutputLines(onLine);
+        var buffer = new byte[ReadSize];
+        try
+        {
+            int count;
+            while ((count = await read(buffer).ConfigureAwait(false)) > 0)
             {
-                // The process died mid-line: what it wrote is logged below, the rest is gone with it.
+                lines.Append(buffer.AsSpan(0, count));
             }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The process died mid-line, or was killed (a reset): what it wrote is logged, the rest is gone with it.
         }
 
         lines.Finish();
