@@ -52,6 +52,9 @@ internal sealed record ServeSettings
 
     public bool Preload { get; init; } = true;
 
+    /// <summary>The CPU policy of the server and its workers: <see cref="CpuScheduling.Batch"/> or <see cref="CpuScheduling.Inherit"/>.</summary>
+    public string CpuScheduling { get; init; } = Tapster.CpuScheduling.Batch;
+
     /// <summary>The mount prefix given to the app as SCRIPT_NAME; empty = mounted at the root.</summary>
     public string ScriptName { get; init; } = "";
 

