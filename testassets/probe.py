@@ -22,6 +22,8 @@ Flask routes:
   GET  /close-count        number of times a /close-tracker body's close() ran (plain text)
   GET  /print?q=X          prints "stdout-marker-X" to stdout, "stderr-marker-X" to stderr and
                            "wsgi-errors-marker-X" to wsgi.errors (all flushed); returns "printed"
+  GET  /log-exception?q=X  logs ValueError("logged-X") with its traceback through Flask's own logger
+                           (app.logger.exception, which writes to wsgi.errors), then returns "logged"
   GET  /pid                str(os.getpid())
   GET  /spawn-child?q=X    starts a child process that inherits the worker's stdout; once the worker
                            is gone (the child is reparented) it prints "child-marker-X <its pid>",
@@ -225,6 +227,16 @@ def print_():
     errors.write(f"wsgi-errors-marker-{q}\n")
     errors.flush()
     return "printed"
+
+
+@app.get("/log-exception")
+def log_exception():
+    q = request.args.get("q", "")
+    try:
+        raise ValueError(f"logged-{q}")
+    except ValueError:
+        app.logger.exception("handled-%s", q)
+    return "logged"
 
 
 # The worker's pid comes as an argument: the worker may be gone before the child's Python starts.

@@ -8,7 +8,7 @@ plain bytes concatenation.
 import struct
 
 MAGIC = b"TPST"
-VERSION = 3
+VERSION = 4
 MAX_PAYLOAD = 2 * 1024 * 1024
 
 # Frame types.
@@ -26,11 +26,12 @@ START = 0x30
 BODY = 0x31
 FILE = 0x32
 END = 0x33
+LOG = 0x34
 
 TYPE_NAMES = {
     HELLO: "HELLO", WELCOME: "WELCOME", READY: "READY", BOOT_ERROR: "BOOT_ERROR",
     REQUEST: "REQUEST", FILE_OPENED: "FILE_OPENED", CANCEL: "CANCEL", FORK: "FORK", FORKED: "FORKED",
-    EXITED: "EXITED", START: "START", BODY: "BODY", FILE: "FILE", END: "END",
+    EXITED: "EXITED", START: "START", BODY: "BODY", FILE: "FILE", END: "END", LOG: "LOG",
 }
 
 # HELLO roles.
@@ -326,6 +327,20 @@ def decode_file(payload):
 
 def encode_end(outcome):
     return frame(END, _U8.pack(outcome))
+
+
+# Characters of wsgi.errors text per LOG frame: a record longer than this (a huge traceback) goes out
+# as several frames; 4 UTF-8 bytes each at most, so always far below MAX_PAYLOAD.
+MAX_LOG_CHARS = 64 * 1024
+
+
+def encode_log(text):
+    """One LOG frame of at most MAX_LOG_CHARS characters; unencodable characters (lone surrogates) escaped."""
+    return frame(LOG, text.encode("utf-8", "backslashreplace"))
+
+
+def decode_log(payload):
+    return str(payload, "utf-8", "replace")
 
 
 def decode_end(payload):

@@ -5,12 +5,13 @@ import os
 import re
 import select
 import stat
+import threading
 import traceback
 
 from .protocol import (
     BODY, BODY_INLINE, BODY_SPOOLED, CANCEL, END_CANCELLED_FRAME, END_FAILED_FRAME, END_OK_FRAME, FILE_OPENED,
-    HEADER, MAX_PAYLOAD, TYPE_NAMES, ProtocolError, decode_file_opened, decode_request, encode_body, encode_file,
-    encode_start,
+    HEADER, MAX_LOG_CHARS, MAX_PAYLOAD, TYPE_NAMES, ProtocolError, decode_file_opened, decode_request, encode_body,
+    encode_file, encode_log, encode_start,
 )
 
 _pack_header = HEADER.pack
@@ -30,28 +31,89 @@ class PeerGone(BaseException):
 
 
 class ErrorStream:
-    """wsgi.errors: the worker's stderr, which an app may write to and flush but not close.
+    """wsgi.errors, which an app may write to and flush but not close.
 
-    The bridge logs the app's exceptions to the same stream; an app that closed sys.stderr's
-    object itself would otherwise turn every later exception into a dead worker.
+    While a request runs, what the slot's own thread writes goes to the C# side as LOG records on the
+    slot's response connection, which logs each as one event tagged with the request: a record ends at
+    each flush() (a logging handler flushes after every record, so a message and its traceback stay
+    together), and whatever is left goes out before END (PEP 3333 asks for no more than that without a
+    flush). Anything else, an app thread of its own or a write between requests, goes to the worker's
+    stderr, which is logged line by line. The bridge logs the app's exceptions here too; an app that
+    closed sys.stderr's object itself would otherwise turn every later exception into a dead worker.
     """
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_stream", "_sendall", "_owner", "_parts", "_size")
 
-    def __init__(self, stream):
+    def __init__(self, stream, sendall=None):
         self._stream = stream
+        self._sendall = sendall  # None: no slot to send records on, everything goes to `stream`
+        self._owner = None  # the slot thread's id while a request runs there
+        self._parts = []
+        self._size = 0
+
+    def begin(self):
+        """A request starts on this (the slot's) thread."""
+        if self._sendall is not None:
+            self._owner = threading.get_ident()
+
+    def end(self):
+        """The request's last record goes out; must come before END, after which nothing may."""
+        try:
+            self._emit()
+        finally:
+            self._owner = None
+
+    def abandon(self):
+        """The slot is failing: what waits goes to stderr instead, so that nothing is lost."""
+        self._owner = None
+        text = "".join(self._parts)
+        self._parts.clear()
+        self._size = 0
+        if text:
+            try:
+                self._stream.write(text)
+                self._stream.flush()
+            except (OSError, ValueError, AttributeError):
+                os.write(2, text.encode("utf-8", "backslashreplace"))
 
     def write(self, text):
-        return self._stream.write(text)
+        if self._owner is None or threading.get_ident() != self._owner:
+            return self._stream.write(text)
+        if type(text) is not str:
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size >= MAX_LOG_CHARS:
+            self._emit()
+        return len(text)
 
     def writelines(self, lines):
-        self._stream.writelines(lines)
+        for line in lines:
+            self.write(line)
 
     def flush(self):
-        self._stream.flush()
+        if self._owner is None or threading.get_ident() != self._owner:
+            self._stream.flush()
+        else:
+            self._emit()
 
     def close(self):
         pass
+
+    def _emit(self):
+        if not self._parts:
+            return
+        text = "".join(self._parts)
+        self._parts.clear()
+        self._size = 0
+        if text.endswith("\n"):
+            text = text[:-1]  # the record's own line end; the log adds its own
+        frames = b"".join(encode_log(text[i:i + MAX_LOG_CHARS]) for i in range(0, len(text), MAX_LOG_CHARS))
+        if frames:
+            try:
+                self._sendall(frames)
+            except OSError as e:
+                raise PeerGone() from e
 
 
 class FileWrapper:
@@ -287,23 +349,31 @@ class Handler:
         poller = select.poll()
         poller.register(requests, select.POLLIN)
         self.poll = poller.poll
-        self.errors = errors
-        self.base = base_environ(multithread, ErrorStream(errors))
+        # wsgi.errors, where the bridge logs the app's failures too: as LOG records of the request.
+        self.errors = ErrorStream(errors, self.sendall)
+        self.base = base_environ(multithread, self.errors)
 
     def handle(self, payload):
         """Answer one REQUEST payload. Raises PeerGone or ProtocolError when the slot is unusable."""
         environ = self.base.copy()
         kind, body = decode_request(payload, environ)
         resp = Response(self.sendall, environ.get("REQUEST_METHOD") == "HEAD")
+        errors = self.errors
+        errors.begin()
         try:
-            environ["wsgi.input"] = inp = open_input(kind, body)
-        except OSError:
-            self.fail(resp, environ)
-        else:
             try:
-                self.run_app(environ, resp)
-            finally:
-                inp.close()
+                environ["wsgi.input"] = inp = open_input(kind, body)
+            except OSError:
+                self.fail(resp, environ)
+            else:
+                try:
+                    self.run_app(environ, resp)
+                finally:
+                    inp.close()
+            errors.end()
+        except BaseException:
+            errors.abandon()
+            raise
         resp.finish()
 
     def run_app(self, environ, resp):

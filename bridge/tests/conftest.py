@@ -57,6 +57,11 @@ class Reply:
         self.body = b""
         self.outcome = None
         self.file = None
+        self.logs = []  # LOG records: what the app wrote to wsgi.errors during the request
+
+    @property
+    def log(self):
+        return "\n".join(self.logs)
 
     @property
     def types(self):
@@ -108,6 +113,8 @@ class Peer:
             return name, p.decode_file(payload)
         if ftype == p.END:
             return name, p.decode_end(payload)
+        if ftype == p.LOG:
+            return name, p.decode_log(payload)
         raise AssertionError(f"unexpected {name}")
 
     def read_reply(self, reply=None, on_file=None):
@@ -122,6 +129,8 @@ class Peer:
             elif name == "FILE":
                 reply.file = value
                 on_file(value)
+            elif name == "LOG":
+                reply.logs.append(value)
             elif name == "END":
                 reply.outcome = value
                 self.finish()

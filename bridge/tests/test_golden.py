@@ -12,7 +12,7 @@ VALID = sorted(f[:-4] for f in os.listdir(FRAMES) if f.endswith(".bin"))
 INVALID = sorted(f[:-4] for f in os.listdir(os.path.join(FRAMES, "invalid")) if f.endswith(".bin"))
 REQUIRED = {"hello", "hello_slot_responses", "hello_stderr", "welcome", "request_get", "request_inline_body", "request_spooled", "start", "body",
             "file", "file_opened", "end_ok", "end_failed", "fork", "forked", "exited", "ready", "boot_error",
-            "cancel", "end_cancelled"}
+            "cancel", "end_cancelled", "log"}
 
 
 def load(name):
@@ -52,6 +52,8 @@ def decode(data):
         out["ok"] = p.decode_file_opened(payload)
     elif ftype == p.END:
         out["outcome"] = p.decode_end(payload)
+    elif ftype == p.LOG:
+        out["text"] = p.decode_log(payload)
     elif ftype == p.FORK:
         out["worker_id"] = p.decode_fork(payload)
     elif ftype == p.FORKED:
@@ -91,6 +93,8 @@ def encode(m):
         return p.encode_file_opened(m["ok"])
     if t == "END":
         return p.encode_end(m["outcome"])
+    if t == "LOG":
+        return p.encode_log(m["text"])
     if t == "FORK":
         return p.encode_fork(m["worker_id"])
     if t == "FORKED":

@@ -130,8 +130,9 @@ def test_exception_before_start(make_peer):
     assert r.body == b"Internal Server Error\n"
     assert r.outcome == 0
     assert b"secret" not in r.body
-    log = peer.errors.getvalue()
-    assert "RuntimeError: secret detail" in log and "req-1" in log
+    assert "RuntimeError: secret detail" in r.log and "req-1" in r.log
+    assert r.types == ["LOG", "START", "BODY", "END"]  # the traceback is one record, before the response
+    assert peer.errors.getvalue() == ""
 
 
 def test_exception_in_generator_before_first_chunk(make_peer):
@@ -190,7 +191,7 @@ def test_start_response_with_exc_info_before_and_after_start(make_peer):
     peer = make_peer(after)
     r = peer.call()
     assert (r.status, r.body, r.outcome) == ("200 OK", b"partial", 1)
-    assert "KeyError" in peer.errors.getvalue()
+    assert "KeyError" in r.log
 
 
 def test_exception_after_start_ends_with_outcome_1(make_peer):
@@ -209,7 +210,8 @@ def test_exception_after_start_ends_with_outcome_1(make_peer):
         return Body()
 
     r = make_peer(app).call()
-    assert (r.status, r.body, r.outcome, r.types) == ("200 OK", b"first", 1, ["START", "BODY", "END"])
+    assert (r.status, r.body, r.outcome, r.types) == ("200 OK", b"first", 1, ["START", "BODY", "LOG", "END"])
+    assert "RuntimeError: mid-stream" in r.log
     assert closed == [True]
 
 
@@ -322,7 +324,7 @@ def test_head_sends_no_body(make_peer, app):
     def failing(environ, start_response):
         raise RuntimeError("x")
 
-    assert make_peer(failing).call("HEAD").types == ["START", "END"]
+    assert make_peer(failing).call("HEAD").types == ["LOG", "START", "END"]  # LOG: the traceback
 
 
 def test_write_callable(make_peer):
@@ -503,5 +505,5 @@ def test_bytes_past_the_content_length_are_dropped_and_logged(make_peer):
 
     peer = make_peer(app)
     r = peer.call()
-    assert (r.body, r.types, r.outcome) == (b"hello", ["START", "BODY", "END"], 0)
-    assert "more than its Content-Length" in peer.errors.getvalue()
+    assert (r.body, r.types, r.outcome) == (b"hello", ["LOG", "START", "BODY", "END"], 0)
+    assert "more than its Content-Length" in r.log

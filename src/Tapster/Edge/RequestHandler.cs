@@ -20,7 +20,7 @@ namespace Tapster.Edge;
 /// </summary>
 internal sealed partial class RequestHandler(
     ServeSettings settings, Dispatcher dispatcher, Supervisor supervisor, HeaderPolicy headers, CompressionPolicy compression, AccessLog accessLog,
-    GracefulStop stop, ILogger<RequestHandler> logger)
+    AppOutput appOutput, GracefulStop stop, ILogger<RequestHandler> logger)
 {
     /// <summary>Retry-After on 503: long enough for a queue to drain, short enough for a retry to matter.</summary>
     private const string RetryAfterSeconds = "1";
@@ -91,7 +91,7 @@ internal sealed partial class RequestHandler(
             }
 
             workerPid = slot.Worker.Pid;
-            await using var exchange = new WorkerExchange(slot, context, headers, compression, supervisor.RuntimeDirectory, settings.Limits.SendTimeout);
+            await using var exchange = new WorkerExchange(slot, context, headers, compression, supervisor.RuntimeDirectory, settings.Limits.SendTimeout, appOutput, requestId);
             ExchangeOutcome outcome = ExchangeOutcome.ProtocolViolation;
             var relayed = false;
             try

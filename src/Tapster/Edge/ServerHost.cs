@@ -128,7 +128,8 @@ internal static partial class ServerHost
         }
 
         var dispatcher = new Dispatcher(settings.QueueSize, settings.QueueTimeout, TimeProvider.System);
-        await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, new AppOutput(sink, new SecretRedactor(LoggedSecrets(secrets, settings.AppEnvironment))),
+        var appOutput = new AppOutput(sink, new SecretRedactor(LoggedSecrets(secrets, settings.AppEnvironment)));
+        await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, appOutput,
             loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
 
         LogConfigured(logger, target.WorkingDirectory, configFile is null ? "no config file" : $"config {Path.GetFullPath(configFile)}",
@@ -166,7 +167,7 @@ internal static partial class ServerHost
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
         var accessLog = new AccessLog(sink);
         var stop = new GracefulStop(settings.GracefulTimeout, logger);
-        var handler = new RequestHandler(settings, dispatcher, supervisor, headers, new CompressionPolicy(settings.Compression), accessLog, stop, loggerFactory.CreateLogger<RequestHandler>());
+        var handler = new RequestHandler(settings, dispatcher, supervisor, headers, new CompressionPolicy(settings.Compression), accessLog, appOutput, stop, loggerFactory.CreateLogger<RequestHandler>());
         var staticFiles = new StaticFiles(staticSites, headers, accessLog, stop, loggerFactory.CreateLogger<StaticFiles>());
         var refusal = new EdgeRefusal(headers, accessLog);
         await using var rateLimits = new RateLimits(settings.Limits.RateLimits, refusal, loggerFactory.CreateLogger<RateLimits>());

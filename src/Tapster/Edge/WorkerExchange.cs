@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Win32.SafeHandles;
 using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
+using Tapster.Telemetry;
 using Tapster.Workers;
 using Tapster.Workers.Protocol;
 
@@ -18,7 +19,7 @@ namespace Tapster.Edge;
 
 /// <summary>
 /// Runs one request on one worker slot: sends REQUEST, then turns START, BODY, FILE and END into the
-/// client's response as they arrive, flushing each chunk so streams reach the client live. When the
+/// client's response as they arrive (and logs the app's LOG records), flushing each chunk so streams reach the client live. When the
 /// client falls behind, the rest of the body goes through a <see cref="ResponseSpool"/> that a task of
 /// its own feeds to the client, so the worker finishes at its own speed and its slot is free at END:
 /// a slow or stalled reader never holds a worker. Everything that can go wrong is an
@@ -49,6 +50,8 @@ internal sealed class WorkerExchange : IAsyncDisposable
     private readonly CompressionPolicy _compression;
     private readonly string _spoolDirectory;
     private readonly TimeSpan _sendTimeout;
+    private readonly AppOutput _appOutput;
+    private readonly string _requestId;
     private readonly bool _isHead;
     private long? _declaredLength;
     private long _appBytes;
@@ -60,7 +63,9 @@ internal sealed class WorkerExchange : IAsyncDisposable
 
     /// <param name="spoolDirectory">Where a response its client is slow to take may be spooled.</param>
     /// <param name="sendTimeout">How long the client may take none of a spooled response before its connection is closed.</param>
-    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression, string spoolDirectory, TimeSpan sendTimeout)
+    /// <param name="appOutput">Where what the app writes to wsgi.errors during the request is logged, tagged with <paramref name="requestId"/>.</param>
+    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression, string spoolDirectory, TimeSpan sendTimeout,
+        AppOutput appOutput, string requestId)
     {
         _slot = slot;
         _context = context;
@@ -68,6 +73,8 @@ internal sealed class WorkerExchange : IAsyncDisposable
         _compression = compression;
         _spoolDirectory = spoolDirectory;
         _sendTimeout = sendTimeout;
+        _appOutput = appOutput;
+        _requestId = requestId;
         _isHead = HttpMethods.IsHead(context.Request.Method);
     }
 
@@ -122,6 +129,10 @@ internal sealed class WorkerExchange : IAsyncDisposable
                         break;
                     case FrameType.End:
                         return Finish(Messages.ReadEnd(payload.Span));
+                    case FrameType.Log:
+                        // Anywhere before END, whatever became of the response.
+                        _appOutput.WriteRecord(_slot.Worker.Id, _slot.Worker.Pid, _requestId, Messages.ReadLog(payload.Span));
+                        break;
                     default:
                         throw new ProtocolException($"unexpected {connection.Current.Type} in a response");
                 }

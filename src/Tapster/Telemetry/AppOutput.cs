@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using Tapster.Secrets;
 
 namespace Tapster.Telemetry;
@@ -10,9 +11,18 @@ namespace Tapster.Telemetry;
 /// wrote them (the zygote, or a worker by id and pid). Secret values an app prints (its config, a
 /// connection string in a traceback) are masked before the line reaches the log.
 /// </summary>
-internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
+internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
 {
     private const int ReadSize = 4096;
+
+    /// <summary>Longest wsgi.errors record kept whole: what the worker puts in one LOG frame.</summary>
+    public const int MaxRecordChars = 64 * 1024;
+
+    /// <summary>How far into a record's first line its level name is looked for.</summary>
+    private const int MaxLevelSearch = 200;
+
+    [GeneratedRegex(@"\b(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\b", RegexOptions.CultureInvariant)]
+    private static partial Regex LevelWord { get; }
 
     /// <summary>Reads <paramref name="stream"/> to its end on a thread of its own (the zygote's pipes: .NET has no async reads of a pipe).</summary>
     public void Capture(Stream stream, string source, uint workerId, int pid, string streamName, Action<string>? onLine = null)
@@ -61,6 +71,65 @@ internal sealed class AppOutput(LogSink sink, SecretRedactor redactor)
         json.WriteString("stream"u8, streamName);
         json.WriteString("line"u8, line);
         LineFormatter.EndJson(json, sink, buffer);
+    }
+
+    /// <summary>
+    /// One record the app wrote to wsgi.errors during a request (a LOG frame): one event, tagged with
+    /// the request, however many lines it holds, so that a message and its traceback stay together.
+    /// </summary>
+    public void WriteRecord(uint workerId, int pid, string requestId, string text)
+    {
+        text = redactor.Redact(text);
+        if (text.Length > MaxRecordChars)
+        {
+            text = string.Concat(text.AsSpan(0, MaxRecordChars), "...");
+        }
+
+        var level = RecordLevel(text);
+        if (sink.IsTerminal)
+        {
+            // Every line of the record on a line of its own, the later ones indented under the first.
+            var lines = string.Join("\n    ", text.Split('\n').Select(TerminalText.Sanitize));
+            sink.WriteLine(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                $"{DateTime.Now:HH:mm:ss.fff} [worker {pid} {level} {requestId}] {lines}")));
+            return;
+        }
+
+        var json = LineFormatter.BeginJson(out var buffer, level, "app.log");
+        json.WriteString("source"u8, "worker");
+        json.WriteNumber("worker"u8, workerId);
+        json.WriteNumber("pid"u8, pid);
+        json.WriteString("request_id"u8, requestId);
+        json.WriteString("stream"u8, "wsgi.errors");
+        json.WriteString("text"u8, text);
+        LineFormatter.EndJson(json, sink, buffer);
+    }
+
+    /// <summary>
+    /// The level of a wsgi.errors record: the first of Python's level names in its first line (where
+    /// logging's formats put it: "[time] ERROR in app: ..." is Flask's), else error for a traceback,
+    /// else warn, as for anything on stderr.
+    /// </summary>
+    internal static string RecordLevel(string text)
+    {
+        var firstLine = text.AsSpan(0, Math.Min(text.Length, MaxLevelSearch));
+        if (firstLine.IndexOf('\n') is var end and >= 0)
+        {
+            firstLine = firstLine[..end];
+        }
+
+        foreach (var match in LevelWord.EnumerateMatches(firstLine))
+        {
+            return firstLine.Slice(match.Index, match.Length) switch
+            {
+                "DEBUG" => "debug",
+                "INFO" => "info",
+                "WARNING" => "warn",
+                _ => "error", // ERROR, CRITICAL
+            };
+        }
+
+        return text.Contains("Traceback (most recent call last):", StringComparison.Ordinal) ? "error" : "warn";
     }
 
     private void Pump(Stream stream, string source, uint workerId, int pid, string streamName, Action<string>? onLine)

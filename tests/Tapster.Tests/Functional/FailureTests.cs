@@ -201,8 +201,11 @@ public class FailureTests
         var body = await r.Content.ReadAsStringAsync();
         Assert.DoesNotContain("secret-detail-4242", body, StringComparison.Ordinal);
         Assert.DoesNotContain("Traceback", body, StringComparison.Ordinal);
-        await server.WaitForLogAsync(l => l.Contains("Traceback", StringComparison.Ordinal), Http.Short);
-        await server.WaitForLogAsync(l => l.Contains("RuntimeError: secret-detail-4242", StringComparison.Ordinal), Http.Short);
+        // One event for the whole traceback, tagged with the request.
+        var logged = await server.WaitForEventAsync(e => e.Str("event") == "app.log" && (e.Str("text") ?? "").Contains("RuntimeError: secret-detail-4242", StringComparison.Ordinal), Http.Short);
+        Assert.Contains("Traceback (most recent call last):", logged.Str("text"), StringComparison.Ordinal);
+        Assert.Equal(r.Header("X-Request-ID"), logged.Str("request_id"));
+        Assert.Equal("error", logged.Str("level"));
         Assert.Equal("ok", await server.Client.GetTextAsync("/"));
     }
 

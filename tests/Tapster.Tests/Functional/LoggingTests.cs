@@ -29,7 +29,7 @@ public class LoggingTests(SharedProbeServer shared)
         var q = "abc" + Guid.NewGuid().ToString("N")[..8];
         var pid = int.Parse(await Server.Client.GetTextAsync("/pid"), CultureInfo.InvariantCulture);
         Assert.Equal("printed", await Server.Client.GetTextAsync("/print?q=" + q));
-        foreach (var (marker, stream) in new[] { ("stdout-marker-", "stdout"), ("stderr-marker-", "stderr"), ("wsgi-errors-marker-", "stderr") })
+        foreach (var (marker, stream) in new[] { ("stdout-marker-", "stdout"), ("stderr-marker-", "stderr") })
         {
             var e = await Server.WaitForEventAsync(e => e.Str("event") == "app.output" && e.Str("line") == marker + q, Http.Short);
             Assert.Equal(stream, e.Str("stream"));
@@ -37,6 +37,37 @@ public class LoggingTests(SharedProbeServer shared)
             Assert.Equal("worker", e.Str("source"));
             Assert.True(e.TryGetProperty("worker", out _), "no worker id: " + e.GetRawText());
         }
+    }
+
+    [Fact]
+    public async Task What_the_app_writes_to_wsgi_errors_is_logged_with_its_request_id()
+    {
+        var q = "abc" + Guid.NewGuid().ToString("N")[..8];
+        using var r = await Server.Client.GetAsync("/print?q=" + q);
+        var requestId = r.Header("X-Request-ID");
+
+        var e = await Server.WaitForEventAsync(e => e.Str("event") == "app.log" && e.Str("text") == "wsgi-errors-marker-" + q, Http.Short);
+        Assert.Equal(requestId, e.Str("request_id"));
+        Assert.Equal("wsgi.errors", e.Str("stream"));
+        Assert.Equal("warn", e.Str("level"));
+        Assert.True(e.TryGetProperty("worker", out _) && e.TryGetProperty("pid", out _), "no worker: " + e.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_logged_exception_and_its_traceback_are_one_error_event_of_the_request()
+    {
+        var q = Guid.NewGuid().ToString("N")[..8];
+        using var r = await Server.Client.GetAsync("/log-exception?q=" + q);
+        Assert.Equal("logged", await r.Content.ReadAsStringAsync());
+
+        var e = await Server.WaitForEventAsync(e => e.Str("event") == "app.log" && (e.Str("text") ?? "").Contains("handled-" + q, StringComparison.Ordinal), Http.Short);
+        var text = e.Str("text")!;
+        Assert.Equal("error", e.Str("level"));
+        Assert.Equal(r.Header("X-Request-ID"), e.Str("request_id"));
+        Assert.Contains("Traceback (most recent call last):\n", text, StringComparison.Ordinal);
+        Assert.EndsWith("ValueError: logged-" + q, text, StringComparison.Ordinal);
+        // No line of it went out on its own.
+        Assert.DoesNotContain(Server.Events("app.output"), o => (o.Str("line") ?? "").Contains("logged-" + q, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ internal static class Frame
     /// <summary>2 MiB: above the largest inline body (the spool threshold) plus the largest header block.</summary>
     public const int MaxPayload = 2 * 1024 * 1024;
 
-    public const ushort Version = 3;
+    public const ushort Version = 4;
 
     /// <summary>"TPST", the magic that opens HELLO and WELCOME.</summary>
     public static ReadOnlySpan<byte> Magic => "TPST"u8;

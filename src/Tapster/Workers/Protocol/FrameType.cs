@@ -17,4 +17,5 @@ internal enum FrameType : byte
     Body = 0x31,
     File = 0x32,
     End = 0x33,
+    Log = 0x34,
 }

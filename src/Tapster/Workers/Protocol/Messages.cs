@@ -69,6 +69,9 @@ internal static class Messages
         return Enum.IsDefined(outcome) ? outcome : throw new ProtocolException($"END has unknown outcome {payload[0]}");
     }
 
+    /// <summary>LOG: UTF-8 text; bytes that are not UTF-8 become U+FFFD.</summary>
+    public static string ReadLog(ReadOnlySpan<byte> payload) => Encoding.UTF8.GetString(payload);
+
     public static BootError ReadBootError(ReadOnlySpan<byte> payload)
     {
         var table = new StringTableReader(payload, out _);

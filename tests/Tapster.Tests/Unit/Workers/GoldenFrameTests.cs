@@ -60,6 +60,9 @@ public sealed class GoldenFrameTests
             case FrameType.End:
                 Assert.Equal(json.GetProperty("outcome").GetInt32(), (int)Messages.ReadEnd(payload));
                 break;
+            case FrameType.Log:
+                Assert.Equal(json.GetProperty("text").GetString(), Messages.ReadLog(payload));
+                break;
             case FrameType.Forked:
                 Assert.Equal((json.GetProperty("worker_id").GetUInt32(), json.GetProperty("pid").GetInt32()), Messages.ReadForked(payload));
                 break;
