@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
 namespace Tapster.Telemetry;
@@ -17,6 +19,8 @@ internal sealed class SinkLoggerProvider(LogSink sink, LogLevel minimumLevel) : 
 
     private sealed class SinkLogger(LogSink sink, string category, LogLevel minimumLevel) : ILogger
     {
+        private static readonly ConcurrentDictionary<string, string> FieldNames = new(StringComparer.Ordinal);
+
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
@@ -53,9 +57,15 @@ internal sealed class SinkLoggerProvider(LogSink sink, LogLevel minimumLevel) : 
                 foreach (var (key, value) in fields)
                 {
                     // A field named like one of the line's own (Kestrel's "message") would make the JSON ambiguous.
-                    if (key is not ("{OriginalFormat}" or "time" or "level" or "event" or "category" or "message" or "exception"))
+                    if (key == "{OriginalFormat}")
                     {
-                        WriteField(json, key, value);
+                        continue;
+                    }
+
+                    var name = FieldName(key);
+                    if (name is not ("time" or "level" or "event" or "category" or "message" or "exception"))
+                    {
+                        WriteField(json, name, value);
                     }
                 }
             }
@@ -67,6 +77,12 @@ internal sealed class SinkLoggerProvider(LogSink sink, LogLevel minimumLevel) : 
 
             LineFormatter.EndJson(json, sink, buffer);
         }
+
+        /// <summary>
+        /// snake_case, as the access and app-output lines name their fields ("WorkerId" is "worker_id"),
+        /// so one query language works on every line. Names come from message templates: a fixed set, cached.
+        /// </summary>
+        private static string FieldName(string key) => FieldNames.GetOrAdd(key, static k => JsonNamingPolicy.SnakeCaseLower.ConvertName(k));
 
         private static void WriteField(System.Text.Json.Utf8JsonWriter json, string key, object? value)
         {

@@ -55,7 +55,7 @@ public sealed class AcmeTests : IDisposable
         await using var server = await StartTapsterAsync(pebble, ["alpn.test"], "tls-alpn-01");
         await server.WaitForEventAsync(e => Event(e) == "acme.loaded", TimeSpan.FromSeconds(10));
         var scheduled = await server.WaitForEventAsync(e => Event(e) == "acme.scheduled", TimeSpan.FromSeconds(10));
-        Assert.True(scheduled.GetProperty("At").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(30), scheduled.ToString());
+        Assert.True(scheduled.GetProperty("at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(30), scheduled.ToString());
 
         using var client = pebble.VerifyingClient(tlsPort);
         using var response = await client.GetAsync($"https://alpn.test:{tlsPort}/health");
@@ -99,10 +99,10 @@ public sealed class AcmeTests : IDisposable
         await using var server = await StartTapsterAsync(unreachable, null, ["kept.test", "missing.test"], "http-01");
 
         var renewalFailed = await server.WaitForEventAsync(e => Event(e) == "acme.renewal_failed", TimeSpan.FromSeconds(30));
-        Assert.Equal("kept.test", renewalFailed.GetProperty("Domain").GetString());
-        Assert.True(renewalFailed.GetProperty("RetryAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(30));
+        Assert.Equal("kept.test", renewalFailed.GetProperty("domain").GetString());
+        Assert.True(renewalFailed.GetProperty("retry_at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(30));
         var failed = await server.WaitForEventAsync(e => Event(e) == "acme.failed", TimeSpan.FromSeconds(30));
-        Assert.Equal("missing.test", failed.GetProperty("Domain").GetString());
+        Assert.Equal("missing.test", failed.GetProperty("domain").GetString());
         Assert.Equal("error", failed.GetProperty("level").GetString());
 
         using var tcp = new System.Net.Sockets.TcpClient();

@@ -157,7 +157,7 @@ public class AppLoadingTests
         Assert.Equal("ok", await server.Client.GetTextAsync("/"));
         // Both workers report ready; with --no-preload each one imported the app itself.
         await server.WaitForEventAsync(_ => server.Events("worker.ready").Count >= 2, Http.Short);
-        var readyPids = server.Events("worker.ready").Select(e => e.GetProperty("Pid").GetInt32()).Distinct().ToList();
+        var readyPids = server.Events("worker.ready").Select(e => e.GetProperty("pid").GetInt32()).Distinct().ToList();
         Assert.True(readyPids.Count >= 2, $"worker pids: {string.Join(",", readyPids)}");
         // Two concurrent requests on 1-thread workers must land on both workers.
         var t1 = server.Client.GetJsonAsync("/threads?s=0.5");
@@ -165,7 +165,7 @@ public class AppLoadingTests
         var pids = (await Task.WhenAll(t1, t2)).Select(j => j.GetProperty("pid").GetInt32()).ToHashSet();
         Assert.Equal(2, pids.Count);
         var zygote = Assert.Single(server.Events("zygote.ready"));
-        Assert.False(zygote.GetProperty("Preload").GetBoolean(), "the app was preloaded: " + zygote.GetRawText());
+        Assert.False(zygote.GetProperty("preload").GetBoolean(), "the app was preloaded: " + zygote.GetRawText());
         using var r = await server.Client.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
     }
@@ -197,8 +197,8 @@ public class AppLoadingTests
             var overdue = await server.WaitForEventAsync(e => e.GetProperty("event").GetString() == "worker.boot_timeout", Http.Short);
             await server.WaitForLogAsync(line => line.Contains("hang_import.py", StringComparison.Ordinal), Http.Short);
             var crashed = await server.WaitForEventAsync(e => e.GetProperty("event").GetString() == "worker.crashed", Http.Short);
-            Assert.Equal(overdue.GetProperty("WorkerId").ToString(), crashed.GetProperty("WorkerId").ToString());
-            Assert.Contains("did not load the app", crashed.GetProperty("Reason").GetString(), StringComparison.Ordinal);
+            Assert.Equal(overdue.GetProperty("worker_id").ToString(), crashed.GetProperty("worker_id").ToString());
+            Assert.Contains("did not load the app", crashed.GetProperty("reason").GetString(), StringComparison.Ordinal);
             Assert.Equal("imported", await server.Client.GetTextAsync("/"));
         }
         finally

@@ -167,7 +167,7 @@ public class BodyTests(SharedProbeServer shared)
             }
 
             var logged = await server.WaitForEventAsync(e => e.Str("event") == "request.spool_failed", Http.Short);
-            Assert.Contains("body-", logged.Str("Reason"), StringComparison.Ordinal);
+            Assert.Contains("body-", logged.Str("reason"), StringComparison.Ordinal);
             var access = await server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/echo", Http.Short);
             Assert.Equal(500, access.GetProperty("status").GetInt32());
 

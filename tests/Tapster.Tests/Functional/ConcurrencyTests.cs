@@ -171,7 +171,7 @@ public class ConcurrencyTests
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => slow);
         var access = Assert.Single(server.Events("access"), e => e.Str("path") == "/slow");
         Assert.Equal(503, access.GetProperty("status").GetInt32());
-        Assert.Equal(1, Assert.Single(server.Events("server.requests_cut_off")).GetProperty("Count").GetInt32());
+        Assert.Equal(1, Assert.Single(server.Events("server.requests_cut_off")).GetProperty("count").GetInt32());
     }
 
     [Theory]
@@ -293,9 +293,9 @@ public class ConcurrencyTests
 
         Assert.Equal("ok", await server.Client.GetTextAsync("/"));
         Assert.Single(server.Events("worker.retired"));
-        Assert.Equal([2, 1], server.Events("workers.resized").Select(e => e.GetProperty("Count").GetInt32()));
+        Assert.Equal([2, 1], server.Events("workers.resized").Select(e => e.GetProperty("count").GetInt32()));
     }
 
     static HashSet<int> ReadyPids(TapsterServer server) =>
-        server.Events("worker.ready").Select(e => e.GetProperty("Pid").GetInt32()).ToHashSet();
+        server.Events("worker.ready").Select(e => e.GetProperty("pid").GetInt32()).ToHashSet();
 }

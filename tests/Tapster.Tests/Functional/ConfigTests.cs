@@ -49,9 +49,9 @@ public sealed class ConfigTests : IDisposable
         await using var server = await TapsterServer.StartAsync(Path.Combine(project, "plain_wsgi.py"));
 
         var configured = await server.WaitForEventAsync(e => e.Str("event") == "server.configured", Http.Short);
-        Assert.Equal(project, configured.Str("Directory"));
-        Assert.Equal($"config {Path.Combine(project, "tapster.toml")}", configured.Str("Config"));
-        Assert.Equal($"no secrets file ({Path.Combine(project, ".tapster", "secrets.enc")})", configured.Str("Secrets"));
+        Assert.Equal(project, configured.Str("directory"));
+        Assert.Equal($"config {Path.Combine(project, "tapster.toml")}", configured.Str("config"));
+        Assert.Equal($"no secrets file ({Path.Combine(project, ".tapster", "secrets.enc")})", configured.Str("secrets"));
         await server.WaitForLogAsync(l => l.Contains("with 1 workers x 3 threads", StringComparison.Ordinal), Http.Short);
     }
 

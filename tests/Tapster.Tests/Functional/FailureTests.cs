@@ -58,7 +58,7 @@ public class FailureTests
         Assert.NotEmpty(server.Events("worker.crashed"));
         // Why it died is logged too (/crash calls os._exit(1)), at warning level.
         var status = await server.WaitForEventAsync(e => e.Str("event") == "worker.exit_status", Http.Short);
-        Assert.Equal(("warn", "exit code 1", pidBefore), (status.Str("level"), status.Str("Status"), status.GetProperty("Pid").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(("warn", "exit code 1", pidBefore), (status.Str("level"), status.Str("status"), status.GetProperty("pid").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     [Fact]
@@ -242,7 +242,7 @@ public class FailureTests
         using (var r = await server.Client.GetAsync("/hop-by-hop?file=1"))
             Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
 
-        await server.WaitForEventAsync(e => e.Str("event") == "response.invalid" && e.Str("Reason")!.Contains("hop-by-hop header 'Connection'", StringComparison.Ordinal), Http.Short);
+        await server.WaitForEventAsync(e => e.Str("event") == "response.invalid" && e.Str("reason")!.Contains("hop-by-hop header 'Connection'", StringComparison.Ordinal), Http.Short);
         Assert.Equal(pid, await server.Client.GetTextAsync("/pid"));
         Assert.Empty(server.Events("worker.crashed"));
     }

@@ -153,7 +153,7 @@ public sealed class LimitsTests : IDisposable
         Assert.StartsWith($"HTTP/1.1 {status} ", raw.Text, StringComparison.Ordinal);
         Assert.Empty(await AttacksSeenByWorkersAsync(server));
         var why = await server.WaitForEventAsync(e => e.Str("event") == "request.rejected", Http.Short);
-        Assert.Contains(what == "line" ? "line too long" : what == "count" ? "too many headers" : "headers too long", why.Str("Reason"), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(what == "line" ? "line too long" : what == "count" ? "too many headers" : "headers too long", why.Str("reason"), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

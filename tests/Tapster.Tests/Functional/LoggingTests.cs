@@ -14,7 +14,7 @@ public class LoggingTests(SharedProbeServer shared)
         await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--bind", "127.0.0.1:0");
         var listening = await server.WaitForEventAsync(e => e.Str("event") == "server.listening", Http.Short);
 
-        var addresses = listening.Str("Bind")!.Split(", ");
+        var addresses = listening.Str("bind")!.Split(", ");
         Assert.Equal(2, addresses.Length);
         Assert.Equal($"127.0.0.1:{server.Port}", addresses[0]);
         var chosen = int.Parse(addresses[1]["127.0.0.1:".Length..], System.Globalization.CultureInfo.InvariantCulture);
@@ -84,7 +84,7 @@ public class LoggingTests(SharedProbeServer shared)
             var line = await server.WaitForEventAsync(e => e.Str("event") == "app.output" && e.Str("line") == $"child-marker-{q} {childPid}", Http.Short);
             Assert.Equal(workerPid, line.GetProperty("pid").GetInt32());
             // Worker ids are numbers in Tapster's own events too, as in this app-output line.
-            Assert.Equal(line.GetProperty("worker").GetUInt32(), server.Events("worker.ready").First(e => e.GetProperty("Pid").GetInt32() == workerPid).GetProperty("WorkerId").GetUInt32());
+            Assert.Equal(line.GetProperty("worker").GetUInt32(), server.Events("worker.ready").First(e => e.GetProperty("pid").GetInt32() == workerPid).GetProperty("worker_id").GetUInt32());
             var threads = Directory.GetDirectories($"/proc/{server.Pid}/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim()).ToList();
             Assert.DoesNotContain(threads, name => name.StartsWith("output worker", StringComparison.Ordinal));
         }

@@ -250,7 +250,7 @@ public sealed class StaticFilesTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
         }
 
-        await Server.WaitForEventAsync(e => e.Str("event") == "static.refused" && e.Str("Path") == "/static/pipe" && e.Str("Reason")!.Contains("not a regular file", StringComparison.Ordinal), Http.Short);
+        await Server.WaitForEventAsync(e => e.Str("event") == "static.refused" && e.Str("path") == "/static/pipe" && e.Str("reason")!.Contains("not a regular file", StringComparison.Ordinal), Http.Short);
     }
 
     [Fact]
@@ -299,9 +299,9 @@ public sealed class StaticFilesTests : IAsyncLifetime
         Assert.Equal("Not Found\n", await hidden.Content.ReadAsStringAsync());
         using var link = await SendAsync(HttpMethod.Get, "/static/passwd");
         Assert.Equal(HttpStatusCode.NotFound, link.StatusCode);
-        await Server.WaitForEventAsync(e => e.Str("event") == "static.refused" && e.Str("Path") == "/static/.env" && e.Str("Reason")!.Contains("dotfile", StringComparison.Ordinal), Http.Short);
-        await Server.WaitForEventAsync(e => e.Str("event") == "static.refused" && e.Str("Path") == "/static/passwd" && e.Str("Reason")!.Contains("outside", StringComparison.Ordinal), Http.Short);
-        await Server.WaitForEventAsync(e => e.Str("event") == "static.refused" && e.Str("Reason")!.Contains("backslash", StringComparison.Ordinal), Http.Short);
+        await Server.WaitForEventAsync(e => e.Str("event") == "static.refused" && e.Str("path") == "/static/.env" && e.Str("reason")!.Contains("dotfile", StringComparison.Ordinal), Http.Short);
+        await Server.WaitForEventAsync(e => e.Str("event") == "static.refused" && e.Str("path") == "/static/passwd" && e.Str("reason")!.Contains("outside", StringComparison.Ordinal), Http.Short);
+        await Server.WaitForEventAsync(e => e.Str("event") == "static.refused" && e.Str("reason")!.Contains("backslash", StringComparison.Ordinal), Http.Short);
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public class StreamingTests(SharedProbeServer shared)
 
         Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
         Assert.Equal("Internal Server Error\n", await r.Content.ReadAsStringAsync());
-        await Server.WaitForEventAsync(e => e.Str("event") == "response.invalid" && e.Str("Reason")!.Contains("is not open for reading", StringComparison.Ordinal), Http.Short);
+        await Server.WaitForEventAsync(e => e.Str("event") == "response.invalid" && e.Str("reason")!.Contains("is not open for reading", StringComparison.Ordinal), Http.Short);
     }
 
     [Fact]
