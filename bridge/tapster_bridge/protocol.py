@@ -334,9 +334,15 @@ def encode_end(outcome):
 MAX_LOG_CHARS = 64 * 1024
 
 
-def encode_log(text):
+# LOG flags: the stream the app wrote the record to.
+LOG_WSGI_ERRORS = 0
+LOG_STDERR = 1
+
+
+def encode_log(text, flags=LOG_WSGI_ERRORS):
     """One LOG frame of at most MAX_LOG_CHARS characters; unencodable characters (lone surrogates) escaped."""
-    return frame(LOG, text.encode("utf-8", "backslashreplace"))
+    data = text.encode("utf-8", "backslashreplace")
+    return _pack_header(len(data), LOG, flags, 0) + data
 
 
 def decode_log(payload):

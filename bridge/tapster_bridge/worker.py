@@ -13,7 +13,7 @@ from .protocol import (
     CANCEL, REQUEST, ROLE_CONTROL, ROLE_SLOT, ROLE_SLOT_RESPONSES, ROLE_STDERR, ROLE_STDOUT, TYPE_NAMES, WELCOME, FrameReader,
     ProtocolError, VERSION, decode_welcome, encode_boot_error, encode_hello,
 )
-from .wsgi import Handler, PeerGone
+from .wsgi import Handler, PeerGone, StderrRouter, forget_requests
 
 EXIT_PROTOCOL = 2
 EXIT_BOOT_ERROR = 3
@@ -84,6 +84,22 @@ def _redirect_output(path, worker_id, token):
             setattr(sys, name, open(fd, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False))
 
 
+def route_stderr(stream):
+    """Make sys.stderr a StderrRouter over `stream`, so that what a request writes there (a logging
+    record and its traceback) is logged as that request's records. Logging handlers the app set up
+    before (a preloaded app's logging.basicConfig() holds the stream object itself) are pointed at
+    the router too; outside requests it writes to `stream` exactly as before."""
+    router = StderrRouter(stream)
+    sys.stderr = router
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return
+    for ref in list(getattr(logging, "_handlerList", ())):
+        handler = ref()
+        if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) is stream:
+            handler.setStream(router)
+
+
 def die(code, message):
     """Log and exit; exit even when the log cannot be written (its pipe may be gone)."""
     try:
@@ -105,7 +121,7 @@ class _Slot:
     def __init__(self, worker, index):
         self.sock, self.reader = connect(worker.path, ROLE_SLOT, worker.worker_id, index, worker.token)
         self.responses, _ = connect(worker.path, ROLE_SLOT_RESPONSES, worker.worker_id, index, worker.token)
-        self.handler = Handler(worker.app, self.sock, self.reader, self.responses, worker.threads > 1, sys.stderr)
+        self.handler = Handler(worker.app, self.sock, self.reader, self.responses, worker.threads > 1, worker.stderr)
         self.busy = False
         self.thread = threading.Thread(target=worker.serve_slot, args=(self,), name=f"tapster-slot-{index}",
                                        daemon=True)
@@ -122,6 +138,7 @@ class Worker:
         self.stopping = False
         self.slots = []
         self.pid = os.getpid()
+        self.stderr = sys.stderr  # the real stream, under the router
 
     def disown_in_child(self):
         """After an os.fork() by the app, in the child: it must never speak for this worker.
@@ -129,6 +146,7 @@ class Worker:
         Its copies of our connections are closed (the parent's stay open), so a child that returns
         into the bridge fails its first send instead of answering, and reading, in the parent's place.
         """
+        forget_requests()
         for sock in [self.control] + [s for slot in self.slots for s in (slot.sock, slot.responses)]:
             try:
                 sock.close()
@@ -175,6 +193,8 @@ class Worker:
 
     def run(self, load_error=None):
         _redirect_output(self.path, self.worker_id, self.token)
+        self.stderr = sys.stderr
+        route_stderr(self.stderr)
         self.control, control_reader = connect(self.path, ROLE_CONTROL, self.worker_id, 0, self.token)
         if load_error is not None:
             self.control.sendall(encode_boot_error(*load_error.boot_error_strings()))

@@ -10,7 +10,7 @@ import traceback
 
 from .protocol import (
     BODY, BODY_INLINE, BODY_SPOOLED, CANCEL, END_CANCELLED_FRAME, END_FAILED_FRAME, END_OK_FRAME, FILE_OPENED,
-    HEADER, MAX_LOG_CHARS, MAX_PAYLOAD, TYPE_NAMES, ProtocolError, decode_file_opened, decode_request, encode_body,
+    HEADER, LOG_STDERR, LOG_WSGI_ERRORS, MAX_LOG_CHARS, MAX_PAYLOAD, TYPE_NAMES, ProtocolError, decode_file_opened, decode_request, encode_body,
     encode_file, encode_log, encode_start,
 )
 
@@ -30,6 +30,10 @@ class PeerGone(BaseException):
     """
 
 
+# Thread id -> the ErrorStream of the request that thread is running: where sys.stderr's writes go.
+_serving = {}
+
+
 class ErrorStream:
     """wsgi.errors, which an app may write to and flush but not close.
 
@@ -37,12 +41,14 @@ class ErrorStream:
     slot's response connection, which logs each as one event tagged with the request: a record ends at
     each flush() (a logging handler flushes after every record, so a message and its traceback stay
     together), and whatever is left goes out before END (PEP 3333 asks for no more than that without a
-    flush). Anything else, an app thread of its own or a write between requests, goes to the worker's
-    stderr, which is logged line by line. The bridge logs the app's exceptions here too; an app that
-    closed sys.stderr's object itself would otherwise turn every later exception into a dead worker.
+    flush). The same thread's writes to sys.stderr come here too (see StderrRouter), as records of
+    their own that also end with each write that ends a line, as a line-buffered stream would flush.
+    Anything else, an app thread of its own or a write between requests, goes to the worker's stderr,
+    which is logged line by line. The bridge logs the app's exceptions here too; an app that closed
+    sys.stderr's object itself would otherwise turn every later exception into a dead worker.
     """
 
-    __slots__ = ("_stream", "_sendall", "_owner", "_parts", "_size")
+    __slots__ = ("_stream", "_sendall", "_owner", "_parts", "_size", "_flags")
 
     def __init__(self, stream, sendall=None):
         self._stream = stream
@@ -50,22 +56,24 @@ class ErrorStream:
         self._owner = None  # the slot thread's id while a request runs there
         self._parts = []
         self._size = 0
+        self._flags = LOG_WSGI_ERRORS  # where the pending text was written
 
     def begin(self):
         """A request starts on this (the slot's) thread."""
         if self._sendall is not None:
-            self._owner = threading.get_ident()
+            self._owner = owner = threading.get_ident()
+            _serving[owner] = self
 
     def end(self):
         """The request's last record goes out; must come before END, after which nothing may."""
         try:
             self._emit()
         finally:
-            self._owner = None
+            self._leave()
 
     def abandon(self):
         """The slot is failing: what waits goes to stderr instead, so that nothing is lost."""
-        self._owner = None
+        self._leave()
         text = "".join(self._parts)
         self._parts.clear()
         self._size = 0
@@ -79,11 +87,18 @@ class ErrorStream:
     def write(self, text):
         if self._owner is None or threading.get_ident() != self._owner:
             return self._stream.write(text)
+        return self.record(text, LOG_WSGI_ERRORS)
+
+    def record(self, text, flags):
+        """Add the request thread's `text`, written to wsgi.errors or (LOG_STDERR) to sys.stderr."""
         if type(text) is not str:
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if flags != self._flags:
+            self._emit()  # a record comes from one stream
+            self._flags = flags
         self._parts.append(text)
         self._size += len(text)
-        if self._size >= MAX_LOG_CHARS:
+        if self._size >= MAX_LOG_CHARS or (flags == LOG_STDERR and text.endswith("\n")):
             self._emit()
         return len(text)
 
@@ -100,6 +115,11 @@ class ErrorStream:
     def close(self):
         pass
 
+    def _leave(self):
+        if self._owner is not None:
+            _serving.pop(self._owner, None)
+            self._owner = None
+
     def _emit(self):
         if not self._parts:
             return
@@ -108,12 +128,54 @@ class ErrorStream:
         self._size = 0
         if text.endswith("\n"):
             text = text[:-1]  # the record's own line end; the log adds its own
-        frames = b"".join(encode_log(text[i:i + MAX_LOG_CHARS]) for i in range(0, len(text), MAX_LOG_CHARS))
+        flags = self._flags
+        frames = b"".join(encode_log(text[i:i + MAX_LOG_CHARS], flags) for i in range(0, len(text), MAX_LOG_CHARS))
         if frames:
             try:
                 self._sendall(frames)
             except OSError as e:
                 raise PeerGone() from e
+
+
+def forget_requests():
+    """In a child the app forked: no request runs here, so stderr is stderr again."""
+    for errors in list(_serving.values()):
+        errors._owner = None
+    _serving.clear()
+
+
+class StderrRouter:
+    """sys.stderr of a worker: what a thread running a request writes becomes records of that request
+    (see ErrorStream); everything else, and every other attribute, is the real stream's."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    @property
+    def stream(self):
+        return self._stream
+
+    def write(self, text):
+        errors = _serving.get(threading.get_ident())
+        if errors is None:
+            return self._stream.write(text)
+        return errors.record(text, LOG_STDERR)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        errors = _serving.get(threading.get_ident())
+        if errors is None:
+            self._stream.flush()
+        else:
+            errors.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
 
 
 class FileWrapper:

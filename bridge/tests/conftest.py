@@ -57,7 +57,8 @@ class Reply:
         self.body = b""
         self.outcome = None
         self.file = None
-        self.logs = []  # LOG records: what the app wrote to wsgi.errors during the request
+        self.logs = []  # LOG records: what the app wrote to wsgi.errors or sys.stderr during the request
+        self.log_flags = []  # per record: p.LOG_WSGI_ERRORS or p.LOG_STDERR
 
     @property
     def log(self):
@@ -103,7 +104,7 @@ class Peer:
             self.error = e
 
     def read_frame(self):
-        ftype, _, payload = self.reader.read()
+        ftype, flags, payload = self.reader.read()
         name = p.TYPE_NAMES[ftype]
         if ftype == p.START:
             return name, p.decode_start(payload)
@@ -114,7 +115,7 @@ class Peer:
         if ftype == p.END:
             return name, p.decode_end(payload)
         if ftype == p.LOG:
-            return name, p.decode_log(payload)
+            return name, (p.decode_log(payload), flags)
         raise AssertionError(f"unexpected {name}")
 
     def read_reply(self, reply=None, on_file=None):
@@ -130,7 +131,8 @@ class Peer:
                 reply.file = value
                 on_file(value)
             elif name == "LOG":
-                reply.logs.append(value)
+                reply.logs.append(value[0])
+                reply.log_flags.append(value[1])
             elif name == "END":
                 reply.outcome = value
                 self.finish()

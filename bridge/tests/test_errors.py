@@ -1,13 +1,16 @@
 """wsgi.errors: records of the request on the slot's response connection, everything else on stderr."""
 
+import io
 import logging
+import sys
 import threading
 
 import pytest
 
 from conftest import TIMEOUT, request_pairs
 from tapster_bridge import protocol as p
-from tapster_bridge.wsgi import PeerGone
+from tapster_bridge.wsgi import PeerGone, StderrRouter, forget_requests
+from tapster_bridge.worker import route_stderr
 
 
 def ok(start_response, body=b"ok"):
@@ -48,6 +51,7 @@ def test_each_flush_ends_a_record_and_the_rest_goes_out_before_END(make_peer):
     r = make_peer(app).call()
     assert r.logs == ["first part\nand more", "second record\nno newline at the end"]
     assert r.types == ["LOG", "LOG", "START", "BODY", "END"]
+    assert r.log_flags == [p.LOG_WSGI_ERRORS, p.LOG_WSGI_ERRORS]
 
 
 def test_a_flush_with_nothing_written_sends_nothing(make_peer):
@@ -147,3 +151,102 @@ def test_what_waits_when_the_slot_fails_goes_to_stderr(make_peer):
     peer.thread.join(TIMEOUT)
     assert isinstance(peer.error, PeerGone)
     assert peer.errors.getvalue() == "pending\n"
+
+
+@pytest.fixture
+def route(monkeypatch):
+    """Call in the test's body (pytest sets its own sys.stderr when the call starts): sys.stderr as in
+    a worker, a StderrRouter over a stream the test can read, which it returns."""
+    def make():
+        real = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", StderrRouter(real))
+        return real
+    return make
+
+
+def test_what_a_request_writes_to_stderr_is_its_records_one_per_line_ending_write(make_peer, route):
+    routed_stderr = route()
+
+    def app(environ, start_response):
+        print("plain", "print", file=sys.stderr)
+        sys.stderr.write("a message\nand its second line\n")
+        sys.stderr.write("no newline yet")
+        return ok(start_response)
+
+    r = make_peer(app).call()
+    assert r.logs == ["plain print", "a message\nand its second line", "no newline yet"]
+    assert r.log_flags == [p.LOG_STDERR] * 3
+    assert routed_stderr.getvalue() == ""
+
+
+def test_a_logging_handler_on_stderr_makes_one_record_per_logging_record(make_peer, route):
+    routed_stderr = route()
+
+    logger = logging.Logger("app")
+    logger.addHandler(logging.StreamHandler())  # sys.stderr as it is when the handler is made
+
+    def app(environ, start_response):
+        try:
+            {}["missing"]
+        except KeyError:
+            logger.exception("lookup failed")
+        return ok(start_response)
+
+    r = make_peer(app).call()
+    (record,) = r.logs
+    assert record.startswith("lookup failed\nTraceback (most recent call last):") and record.endswith("KeyError: 'missing'")
+    assert r.log_flags == [p.LOG_STDERR]
+
+
+def test_records_from_the_two_streams_never_share_a_frame(make_peer, route):
+    routed_stderr = route()
+
+    def app(environ, start_response):
+        environ["wsgi.errors"].write("to wsgi.errors, ")
+        sys.stderr.write("to stderr\n")
+        return ok(start_response)
+
+    r = make_peer(app).call()
+    assert list(zip(r.logs, r.log_flags)) == [("to wsgi.errors, ", p.LOG_WSGI_ERRORS), ("to stderr", p.LOG_STDERR)]
+
+
+def test_stderr_outside_a_request_and_its_other_attributes_are_the_real_streams(make_peer, route):
+    routed_stderr = route()
+
+    def app(environ, start_response):
+        thread = threading.Thread(target=lambda: print("from a thread", file=sys.stderr))
+        thread.start()
+        thread.join()
+        return ok(start_response)
+
+    peer = make_peer(app)
+    peer.call()
+    print("between requests", file=sys.stderr)
+    assert routed_stderr.getvalue() == "from a thread\nbetween requests\n"
+    assert sys.stderr.getvalue() == routed_stderr.getvalue()  # any other attribute: the real stream's
+
+
+def test_a_forked_child_writes_to_stderr_not_to_its_parents_request(make_peer, route):
+    routed_stderr = route()
+
+    def app(environ, start_response):
+        forget_requests()  # what the worker's at-fork handler does in the child
+        print("in the child", file=sys.stderr)
+        return ok(start_response)
+
+    r = make_peer(app).call()
+    assert r.logs == []
+    assert routed_stderr.getvalue() == "in the child\n"
+
+
+def test_a_workers_stderr_handlers_set_up_before_it_started_are_routed_too(monkeypatch):
+    real = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", real)
+    handler = logging.StreamHandler(real)  # as a preloaded app's logging.basicConfig() holds it
+    elsewhere = logging.StreamHandler(io.StringIO())
+
+    route_stderr(real)
+
+    assert isinstance(sys.stderr, StderrRouter) and sys.stderr.stream is real
+    assert handler.stream is sys.stderr
+    assert elsewhere.stream is not sys.stderr

@@ -12,7 +12,7 @@ VALID = sorted(f[:-4] for f in os.listdir(FRAMES) if f.endswith(".bin"))
 INVALID = sorted(f[:-4] for f in os.listdir(os.path.join(FRAMES, "invalid")) if f.endswith(".bin"))
 REQUIRED = {"hello", "hello_slot_responses", "hello_stderr", "welcome", "request_get", "request_inline_body", "request_spooled", "start", "body",
             "file", "file_opened", "end_ok", "end_failed", "fork", "forked", "exited", "ready", "boot_error",
-            "cancel", "end_cancelled", "log"}
+            "cancel", "end_cancelled", "log", "log_stderr"}
 
 
 def load(name):
@@ -67,6 +67,8 @@ def decode(data):
 
 def encode(m):
     t = m["type"]
+    if t == "LOG":
+        return p.encode_log(m["text"], m["flags"])
     assert m["flags"] == 0
     if t == "HELLO":
         assert m["version"] == p.VERSION
@@ -93,8 +95,6 @@ def encode(m):
         return p.encode_file_opened(m["ok"])
     if t == "END":
         return p.encode_end(m["outcome"])
-    if t == "LOG":
-        return p.encode_log(m["text"])
     if t == "FORK":
         return p.encode_fork(m["worker_id"])
     if t == "FORKED":

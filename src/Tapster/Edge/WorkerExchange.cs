@@ -131,7 +131,8 @@ internal sealed class WorkerExchange : IAsyncDisposable
                         return Finish(Messages.ReadEnd(payload.Span));
                     case FrameType.Log:
                         // Anywhere before END, whatever became of the response.
-                        _appOutput.WriteRecord(_slot.Worker.Id, _slot.Worker.Pid, _requestId, Messages.ReadLog(payload.Span));
+                        var (text, stream) = Messages.ReadLog(connection.Current, payload.Span);
+                        _appOutput.WriteRecord(_slot.Worker.Id, _slot.Worker.Pid, _requestId, stream, text);
                         break;
                     default:
                         throw new ProtocolException($"unexpected {connection.Current.Type} in a response");

@@ -74,10 +74,11 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
     }
 
     /// <summary>
-    /// One record the app wrote to wsgi.errors during a request (a LOG frame): one event, tagged with
-    /// the request, however many lines it holds, so that a message and its traceback stay together.
+    /// One record the app wrote to <paramref name="stream"/> (wsgi.errors or stderr) during a request (a
+    /// LOG frame): one event, tagged with the request, however many lines it holds, so that a message
+    /// and its traceback stay together.
     /// </summary>
-    public void WriteRecord(uint workerId, int pid, string requestId, string text)
+    public void WriteRecord(uint workerId, int pid, string requestId, string stream, string text)
     {
         text = redactor.Redact(text);
         if (text.Length > MaxRecordChars)
@@ -91,7 +92,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
             // Every line of the record on a line of its own, the later ones indented under the first.
             var lines = string.Join("\n    ", text.Split('\n').Select(TerminalText.Sanitize));
             sink.WriteLine(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
-                $"{DateTime.Now:HH:mm:ss.fff} [worker {pid} {level} {requestId}] {lines}")));
+                $"{DateTime.Now:HH:mm:ss.fff} [worker {pid} {stream} {level} {requestId}] {lines}")));
             return;
         }
 
@@ -100,7 +101,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
         json.WriteNumber("worker"u8, workerId);
         json.WriteNumber("pid"u8, pid);
         json.WriteString("request_id"u8, requestId);
-        json.WriteString("stream"u8, "wsgi.errors");
+        json.WriteString("stream"u8, stream);
         json.WriteString("text"u8, text);
         LineFormatter.EndJson(json, sink, buffer);
     }

@@ -24,33 +24,36 @@ public class LoggingTests(SharedProbeServer shared)
     }
 
     [Fact]
-    public async Task The_apps_stdout_and_stderr_lines_are_logged_with_the_worker_pid_and_stream()
+    public async Task The_apps_stdout_lines_are_logged_with_the_worker_pid_and_its_stderr_as_records_of_the_request()
     {
         var q = "abc" + Guid.NewGuid().ToString("N")[..8];
         var pid = int.Parse(await Server.Client.GetTextAsync("/pid"), CultureInfo.InvariantCulture);
-        Assert.Equal("printed", await Server.Client.GetTextAsync("/print?q=" + q));
-        foreach (var (marker, stream) in new[] { ("stdout-marker-", "stdout"), ("stderr-marker-", "stderr") })
+        using var r = await Server.Client.GetAsync("/print?q=" + q);
+        Assert.Equal("printed", await r.Content.ReadAsStringAsync());
+
+        var line = await Server.WaitForEventAsync(e => e.Str("event") == "app.output" && e.Str("line") == "stdout-marker-" + q, Http.Short);
+        Assert.Equal(("stdout", pid, "worker"), (line.Str("stream"), line.GetProperty("pid").GetInt32(), line.Str("source")));
+        Assert.True(line.TryGetProperty("worker", out _), "no worker id: " + line.GetRawText());
+        foreach (var (marker, stream) in new[] { ("stderr-marker-", "stderr"), ("wsgi-errors-marker-", "wsgi.errors") })
         {
-            var e = await Server.WaitForEventAsync(e => e.Str("event") == "app.output" && e.Str("line") == marker + q, Http.Short);
-            Assert.Equal(stream, e.Str("stream"));
-            Assert.Equal(pid, e.GetProperty("pid").GetInt32());
-            Assert.Equal("worker", e.Str("source"));
+            var e = await Server.WaitForEventAsync(e => e.Str("event") == "app.log" && e.Str("text") == marker + q, Http.Short);
+            Assert.Equal((stream, pid, r.Header("X-Request-ID"), "warn"), (e.Str("stream"), e.GetProperty("pid").GetInt32(), e.Str("request_id"), e.Str("level")));
             Assert.True(e.TryGetProperty("worker", out _), "no worker id: " + e.GetRawText());
         }
     }
 
     [Fact]
-    public async Task What_the_app_writes_to_wsgi_errors_is_logged_with_its_request_id()
+    public async Task A_preloaded_apps_basicConfig_logging_makes_one_error_event_per_exception_with_the_request_id()
     {
-        var q = "abc" + Guid.NewGuid().ToString("N")[..8];
-        using var r = await Server.Client.GetAsync("/print?q=" + q);
-        var requestId = r.Header("X-Request-ID");
+        await using var server = await TapsterServer.StartAsync("basiclog:app", "--workers", "1");
+        var q = Guid.NewGuid().ToString("N")[..8];
+        using var r = await server.Client.GetAsync("/fail?q=" + q);
+        Assert.Equal("handled", await r.Content.ReadAsStringAsync());
 
-        var e = await Server.WaitForEventAsync(e => e.Str("event") == "app.log" && e.Str("text") == "wsgi-errors-marker-" + q, Http.Short);
-        Assert.Equal(requestId, e.Str("request_id"));
-        Assert.Equal("wsgi.errors", e.Str("stream"));
-        Assert.Equal("warn", e.Str("level"));
-        Assert.True(e.TryGetProperty("worker", out _) && e.TryGetProperty("pid", out _), "no worker: " + e.GetRawText());
+        var e = await server.WaitForEventAsync(e => e.Str("event") == "app.log" && (e.Str("text") ?? "").StartsWith("ERROR:basiclog:lookup failed " + q, StringComparison.Ordinal), Http.Short);
+        Assert.Equal(("error", "stderr", r.Header("X-Request-ID")), (e.Str("level"), e.Str("stream"), e.Str("request_id")));
+        Assert.EndsWith("LookupError: missing-" + q, e.Str("text"), StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Events("app.output"), o => (o.Str("line") ?? "").Contains(q, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -69,8 +69,12 @@ internal static class Messages
         return Enum.IsDefined(outcome) ? outcome : throw new ProtocolException($"END has unknown outcome {payload[0]}");
     }
 
-    /// <summary>LOG: UTF-8 text; bytes that are not UTF-8 become U+FFFD.</summary>
-    public static string ReadLog(ReadOnlySpan<byte> payload) => Encoding.UTF8.GetString(payload);
+    /// <summary>LOG flag: the app wrote the record to sys.stderr (without it, to wsgi.errors).</summary>
+    public const byte LogFromStderr = 1;
+
+    /// <summary>LOG: UTF-8 text (bytes that are not UTF-8 become U+FFFD) and the stream it was written to.</summary>
+    public static (string Text, string Stream) ReadLog(FrameHeader header, ReadOnlySpan<byte> payload) =>
+        (Encoding.UTF8.GetString(payload), (header.Flags & LogFromStderr) != 0 ? "stderr" : "wsgi.errors");
 
     public static BootError ReadBootError(ReadOnlySpan<byte> payload)
     {

@@ -29,7 +29,7 @@ public sealed class AppOutputTests
         var sink = new LogSink(output, isTerminal: false);
         var appOutput = new AppOutput(sink, new SecretRedactor(new Dictionary<string, string> { ["DB_PASSWORD"] = "hunter2-very-secret" }));
 
-        appOutput.WriteRecord(3, 4242, "req-7", "ERROR in shop: cannot connect\nTraceback (most recent call last):\n  password=hunter2-very-secret\nOSError: refused");
+        appOutput.WriteRecord(3, 4242, "req-7", "wsgi.errors", "ERROR in shop: cannot connect\nTraceback (most recent call last):\n  password=hunter2-very-secret\nOSError: refused");
         await sink.DisposeAsync();
 
         var line = Assert.Single(Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -48,12 +48,12 @@ public sealed class AppOutputTests
         using var output = new MemoryStream();
         var sink = new LogSink(output, isTerminal: true);
 
-        new AppOutput(sink, new SecretRedactor(new Dictionary<string, string>())).WriteRecord(1, 99, "req-1", "first\nsecond \u001b[31mred\nthird");
+        new AppOutput(sink, new SecretRedactor(new Dictionary<string, string>())).WriteRecord(1, 99, "req-1", "stderr", "first\nsecond \u001b[31mred\nthird");
         await sink.DisposeAsync();
 
         var lines = Encoding.UTF8.GetString(output.ToArray()).TrimEnd('\n').Split('\n');
         Assert.Equal(3, lines.Length);
-        Assert.EndsWith("[worker 99 warn req-1] first", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("[worker 99 stderr warn req-1] first", lines[0], StringComparison.Ordinal);
         Assert.Equal("    second \\x1b[31mred", lines[1]);
         Assert.Equal("    third", lines[2]);
     }

@@ -61,7 +61,7 @@ public sealed class GoldenFrameTests
                 Assert.Equal(json.GetProperty("outcome").GetInt32(), (int)Messages.ReadEnd(payload));
                 break;
             case FrameType.Log:
-                Assert.Equal(json.GetProperty("text").GetString(), Messages.ReadLog(payload));
+                Assert.Equal((json.GetProperty("text").GetString(), json.GetProperty("flags").GetInt32() == 1 ? "stderr" : "wsgi.errors"), Messages.ReadLog(header, payload));
                 break;
             case FrameType.Forked:
                 Assert.Equal((json.GetProperty("worker_id").GetUInt32(), json.GetProperty("pid").GetInt32()), Messages.ReadForked(payload));
