@@ -329,10 +329,9 @@ def encode_end(outcome):
     return frame(END, _U8.pack(outcome))
 
 
-# Characters of wsgi.errors text per LOG frame: a record longer than this (a huge traceback) goes out
-# as several frames; 4 UTF-8 bytes each at most, so always far below MAX_PAYLOAD.
+# Characters of a record per LOG frame: a longer one (a huge traceback) goes out as several frames;
+# 4 UTF-8 bytes each at most, so always far below MAX_PAYLOAD.
 MAX_LOG_CHARS = 64 * 1024
-
 
 # LOG flags: the stream the app wrote the record to.
 LOG_WSGI_ERRORS = 0

@@ -138,7 +138,7 @@ class Worker:
         self.stopping = False
         self.slots = []
         self.pid = os.getpid()
-        self.stderr = sys.stderr  # the real stream, under the router
+        self.stderr = sys.stderr  # the real stream under the router, once run() has set both up
 
     def disown_in_child(self):
         """After an os.fork() by the app, in the child: it must never speak for this worker.

@@ -10,8 +10,8 @@ import traceback
 
 from .protocol import (
     BODY, BODY_INLINE, BODY_SPOOLED, CANCEL, END_CANCELLED_FRAME, END_FAILED_FRAME, END_OK_FRAME, FILE_OPENED,
-    HEADER, LOG_STDERR, LOG_WSGI_ERRORS, MAX_LOG_CHARS, MAX_PAYLOAD, TYPE_NAMES, ProtocolError, decode_file_opened, decode_request, encode_body,
-    encode_file, encode_log, encode_start,
+    HEADER, LOG_STDERR, LOG_WSGI_ERRORS, MAX_LOG_CHARS, MAX_PAYLOAD, TYPE_NAMES, ProtocolError, decode_file_opened,
+    decode_request, encode_body, encode_file, encode_log, encode_start,
 )
 
 _pack_header = HEADER.pack

@@ -28,6 +28,9 @@ internal static partial class CpuScheduling
     private const int SchedOther = 0;
     private const int SchedBatch = 3;
 
+    /// <summary>errno of a thread that ended between the listing and the call.</summary>
+    private const int Esrch = 3;
+
     /// <summary>A few passes catch a thread started by one not yet moved while the list was read.</summary>
     private const int MaxPasses = 4;
 
@@ -63,8 +66,11 @@ internal static partial class CpuScheduling
                 if (SchedSetScheduler(tid, SchedBatch, in parameters) == 0)
                 {
                     moved++;
+                    continue;
                 }
-                else if (Marshal.GetLastPInvokeError() is var errno && errno != Esrch)
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Esrch)
                 {
                     return $"cannot set the SCHED_BATCH CPU policy ({Marshal.GetPInvokeErrorMessage(errno)}); running under the normal one";
                 }
@@ -78,8 +84,6 @@ internal static partial class CpuScheduling
 
         return null;
     }
-
-    private const int Esrch = 3;
 
     private static IEnumerable<int> ThreadIds()
     {

@@ -51,7 +51,16 @@ internal static class FileRangeResponse
 
                 position += read;
                 remaining -= read;
-                await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                var flushed = await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                // A completed pipe takes no more: the client reset the connection, and Kestrel discards
+                // what is written from then on without waiting, while RequestAborted fires later, from
+                // the thread pool. Without this the rest of a large file was read into the void and
+                // logged as sent.
+                if (flushed.IsCompleted || flushed.IsCanceled || context.RequestAborted.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException("the client stopped taking the response", context.RequestAborted);
+                }
+
                 if (sent is not null)
                 {
                     sent.Value += read;

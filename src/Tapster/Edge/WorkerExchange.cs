@@ -19,7 +19,8 @@ namespace Tapster.Edge;
 
 /// <summary>
 /// Runs one request on one worker slot: sends REQUEST, then turns START, BODY, FILE and END into the
-/// client's response as they arrive (and logs the app's LOG records), flushing each chunk so streams reach the client live. When the
+/// client's response as they arrive, flushing each chunk so streams reach the client live, and logs the
+/// app's LOG records (what the request wrote to wsgi.errors or stderr) as they come. When the
 /// client falls behind, the rest of the body goes through a <see cref="ResponseSpool"/> that a task of
 /// its own feeds to the client, so the worker finishes at its own speed and its slot is free at END:
 /// a slow or stalled reader never holds a worker. Everything that can go wrong is an
@@ -63,7 +64,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
 
     /// <param name="spoolDirectory">Where a response its client is slow to take may be spooled.</param>
     /// <param name="sendTimeout">How long the client may take none of a spooled response before its connection is closed.</param>
-    /// <param name="appOutput">Where what the app writes to wsgi.errors during the request is logged, tagged with <paramref name="requestId"/>.</param>
+    /// <param name="appOutput">Where what the request writes to wsgi.errors or stderr is logged, tagged with <paramref name="requestId"/>.</param>
     public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression, string spoolDirectory, TimeSpan sendTimeout,
         AppOutput appOutput, string requestId)
     {

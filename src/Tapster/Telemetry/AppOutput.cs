@@ -15,7 +15,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
 {
     private const int ReadSize = 4096;
 
-    /// <summary>Longest wsgi.errors record kept whole: what the worker puts in one LOG frame.</summary>
+    /// <summary>Longest record kept whole: what the worker puts in one LOG frame.</summary>
     public const int MaxRecordChars = 64 * 1024;
 
     /// <summary>How far into a record's first line its level name is looked for.</summary>
@@ -107,7 +107,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
     }
 
     /// <summary>
-    /// The level of a wsgi.errors record: the first of Python's level names in its first line (where
+    /// The level of a record: the first of Python's level names in its first line (where
     /// logging's formats put it: "[time] ERROR in app: ..." is Flask's), else error for a traceback,
     /// else warn, as for anything on stderr.
     /// </summary>
