@@ -336,6 +336,7 @@ MAX_LOG_CHARS = 64 * 1024
 # LOG flags: the stream the app wrote the record to.
 LOG_WSGI_ERRORS = 0
 LOG_STDERR = 1
+LOG_STDOUT = 2
 
 
 def encode_log(text, flags=LOG_WSGI_ERRORS):

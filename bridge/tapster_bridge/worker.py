@@ -10,10 +10,10 @@ import traceback
 
 from .loader import LoadError
 from .protocol import (
-    CANCEL, REQUEST, ROLE_CONTROL, ROLE_SLOT, ROLE_SLOT_RESPONSES, ROLE_STDERR, ROLE_STDOUT, TYPE_NAMES, WELCOME, FrameReader,
+    CANCEL, LOG_STDERR, LOG_STDOUT, REQUEST, ROLE_CONTROL, ROLE_SLOT, ROLE_SLOT_RESPONSES, ROLE_STDERR, ROLE_STDOUT, TYPE_NAMES, WELCOME, FrameReader,
     ProtocolError, VERSION, decode_welcome, encode_boot_error, encode_hello,
 )
-from .wsgi import Handler, PeerGone, StderrRouter, forget_requests
+from .wsgi import Handler, PeerGone, StreamRouter, forget_requests
 
 EXIT_PROTOCOL = 2
 EXIT_BOOT_ERROR = 3
@@ -84,20 +84,23 @@ def _redirect_output(path, worker_id, token):
             setattr(sys, name, open(fd, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False))
 
 
-def route_stderr(stream):
-    """Make sys.stderr a StderrRouter over `stream`, so that what a request writes there (a logging
-    record and its traceback) is logged as that request's records. Logging handlers the app set up
-    before (a preloaded app's logging.basicConfig() holds the stream object itself) are pointed at
-    the router too; outside requests it writes to `stream` exactly as before."""
-    router = StderrRouter(stream)
-    sys.stderr = router
+def route_output():
+    """Make sys.stdout and sys.stderr StreamRouters over the streams they are, so that what a request
+    writes there (a print, a logging record and its traceback) is logged as that request's records.
+    Logging handlers the app set up before (a preloaded app's logging.basicConfig() holds the stream
+    object itself) are pointed at the routers too; outside requests they write exactly as before."""
+    routers = {}
+    for name, flags in (("stdout", LOG_STDOUT), ("stderr", LOG_STDERR)):
+        stream = getattr(sys, name)
+        routers[id(stream)] = router = StreamRouter(stream, flags)
+        setattr(sys, name, router)
     logging = sys.modules.get("logging")
     if logging is None:
         return
     for ref in list(getattr(logging, "_handlerList", ())):
         handler = ref()
-        if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) is stream:
-            handler.setStream(router)
+        if isinstance(handler, logging.StreamHandler) and id(getattr(handler, "stream", None)) in routers:
+            handler.setStream(routers[id(handler.stream)])
 
 
 def die(code, message):
@@ -194,7 +197,7 @@ class Worker:
     def run(self, load_error=None):
         _redirect_output(self.path, self.worker_id, self.token)
         self.stderr = sys.stderr
-        route_stderr(self.stderr)
+        route_output()
         self.control, control_reader = connect(self.path, ROLE_CONTROL, self.worker_id, 0, self.token)
         if load_error is not None:
             self.control.sendall(encode_boot_error(*load_error.boot_error_strings()))

@@ -10,7 +10,7 @@ import traceback
 
 from .protocol import (
     BODY, BODY_INLINE, BODY_SPOOLED, CANCEL, END_CANCELLED_FRAME, END_FAILED_FRAME, END_OK_FRAME, FILE_OPENED,
-    HEADER, LOG_STDERR, LOG_WSGI_ERRORS, MAX_LOG_CHARS, MAX_PAYLOAD, TYPE_NAMES, ProtocolError, decode_file_opened,
+    HEADER, LOG_WSGI_ERRORS, MAX_LOG_CHARS, MAX_PAYLOAD, TYPE_NAMES, ProtocolError, decode_file_opened,
     decode_request, encode_body, encode_file, encode_log, encode_start,
 )
 
@@ -30,7 +30,8 @@ class PeerGone(BaseException):
     """
 
 
-# Thread id -> the ErrorStream of the request that thread is running: where sys.stderr's writes go.
+# Thread id -> the ErrorStream of the request that thread is running: where its sys.stdout and
+# sys.stderr writes go.
 _serving = {}
 
 
@@ -41,8 +42,9 @@ class ErrorStream:
     slot's response connection, which logs each as one event tagged with the request: a record ends at
     each flush() (a logging handler flushes after every record, so a message and its traceback stay
     together), and whatever is left goes out before END (PEP 3333 asks for no more than that without a
-    flush). The same thread's writes to sys.stderr come here too (see StderrRouter), as records of
-    their own that also end with each write that ends a line, as a line-buffered stream would flush.
+    flush). The same thread's writes to sys.stderr and sys.stdout come here too (see StreamRouter), as
+    records of their own that also end with each write that ends a line, as a line-buffered stream
+    would flush.
     Anything else, an app thread of its own or a write between requests, goes to the worker's stderr,
     which is logged line by line. The bridge logs the app's exceptions here too; an app that closed
     sys.stderr's object itself would otherwise turn every later exception into a dead worker.
@@ -90,7 +92,7 @@ class ErrorStream:
         return self.record(text, LOG_WSGI_ERRORS)
 
     def record(self, text, flags):
-        """Add the request thread's `text`, written to wsgi.errors or (LOG_STDERR) to sys.stderr."""
+        """Add the request thread's `text`, written to the stream `flags` names (LOG_WSGI_ERRORS, ...)."""
         if type(text) is not str:
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if flags != self._flags:
@@ -98,7 +100,7 @@ class ErrorStream:
             self._flags = flags
         self._parts.append(text)
         self._size += len(text)
-        if self._size >= MAX_LOG_CHARS or (flags == LOG_STDERR and text.endswith("\n")):
+        if self._size >= MAX_LOG_CHARS or (flags != LOG_WSGI_ERRORS and text.endswith("\n")):
             self._emit()
         return len(text)
 
@@ -144,14 +146,15 @@ def forget_requests():
     _serving.clear()
 
 
-class StderrRouter:
-    """sys.stderr of a worker: what a thread running a request writes becomes records of that request
-    (see ErrorStream); everything else, and every other attribute, is the real stream's."""
+class StreamRouter:
+    """sys.stdout or sys.stderr of a worker: what a thread running a request writes becomes records of
+    that request (see ErrorStream); everything else, and every other attribute, is the real stream's."""
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_stream", "_flags")
 
-    def __init__(self, stream):
+    def __init__(self, stream, flags):
         self._stream = stream
+        self._flags = flags  # LOG_STDOUT or LOG_STDERR
 
     @property
     def stream(self):
@@ -161,7 +164,7 @@ class StderrRouter:
         errors = _serving.get(threading.get_ident())
         if errors is None:
             return self._stream.write(text)
-        return errors.record(text, LOG_STDERR)
+        return errors.record(text, self._flags)
 
     def writelines(self, lines):
         for line in lines:

@@ -58,7 +58,7 @@ class Reply:
         self.outcome = None
         self.file = None
         self.logs = []  # LOG records: what the app wrote to wsgi.errors or sys.stderr during the request
-        self.log_flags = []  # per record: p.LOG_WSGI_ERRORS or p.LOG_STDERR
+        self.log_flags = []  # per record: p.LOG_WSGI_ERRORS, p.LOG_STDERR or p.LOG_STDOUT
 
     @property
     def log(self):

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import TIMEOUT, request_pairs
 from tapster_bridge import protocol as p
-from tapster_bridge.wsgi import PeerGone, StderrRouter, forget_requests
-from tapster_bridge.worker import route_stderr
+from tapster_bridge.wsgi import PeerGone, StreamRouter, forget_requests
+from tapster_bridge.worker import route_output
 
 
 def ok(start_response, body=b"ok"):
@@ -156,10 +156,10 @@ def test_what_waits_when_the_slot_fails_goes_to_stderr(make_peer):
 @pytest.fixture
 def route(monkeypatch):
     """Call in the test's body (pytest sets its own sys.stderr when the call starts): sys.stderr as in
-    a worker, a StderrRouter over a stream the test can read, which it returns."""
+    a worker, a StreamRouter over a stream the test can read, which it returns."""
     def make():
         real = io.StringIO()
-        monkeypatch.setattr(sys, "stderr", StderrRouter(real))
+        monkeypatch.setattr(sys, "stderr", StreamRouter(real, p.LOG_STDERR))
         return real
     return make
 
@@ -239,14 +239,31 @@ def test_a_forked_child_writes_to_stderr_not_to_its_parents_request(make_peer, r
     assert routed_stderr.getvalue() == "in the child\n"
 
 
-def test_a_workers_stderr_handlers_set_up_before_it_started_are_routed_too(monkeypatch):
+def test_what_a_request_prints_is_its_records_from_stdout(make_peer, monkeypatch):
     real = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", real)
-    handler = logging.StreamHandler(real)  # as a preloaded app's logging.basicConfig() holds it
+    monkeypatch.setattr(sys, "stdout", StreamRouter(real, p.LOG_STDOUT))
+
+    def app(environ, start_response):
+        print("debugging", 42)
+        return ok(start_response)
+
+    r = make_peer(app).call()
+    assert (r.logs, r.log_flags) == (["debugging 42"], [p.LOG_STDOUT])
+    print("outside")
+    assert real.getvalue() == "outside\n"
+
+
+def test_a_workers_output_handlers_set_up_before_it_started_are_routed_too(monkeypatch):
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    to_err = logging.StreamHandler(err)  # as a preloaded app's logging.basicConfig() holds it
+    to_out = logging.StreamHandler(out)
     elsewhere = logging.StreamHandler(io.StringIO())
 
-    route_stderr(real)
+    route_output()
 
-    assert isinstance(sys.stderr, StderrRouter) and sys.stderr.stream is real
-    assert handler.stream is sys.stderr
-    assert elsewhere.stream is not sys.stderr
+    assert isinstance(sys.stderr, StreamRouter) and sys.stderr.stream is err
+    assert isinstance(sys.stdout, StreamRouter) and sys.stdout.stream is out
+    assert (to_err.stream, to_out.stream) == (sys.stderr, sys.stdout)
+    assert elsewhere.stream not in (sys.stdout, sys.stderr)

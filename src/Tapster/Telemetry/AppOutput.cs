@@ -74,7 +74,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
     }
 
     /// <summary>
-    /// One record the app wrote to <paramref name="stream"/> (wsgi.errors or stderr) during a request (a
+    /// One record the app wrote to <paramref name="stream"/> (wsgi.errors, stderr or stdout) during a request (a
     /// LOG frame): one event, tagged with the request, however many lines it holds, so that a message
     /// and its traceback stay together.
     /// </summary>
@@ -86,7 +86,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
             text = string.Concat(text.AsSpan(0, MaxRecordChars), "...");
         }
 
-        var level = RecordLevel(text);
+        var level = RecordLevel(text, stream == "stdout" ? "info" : "warn");
         if (sink.IsTerminal)
         {
             // Every line of the record on a line of its own, the later ones indented under the first.
@@ -109,9 +109,9 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
     /// <summary>
     /// The level of a record: the first of Python's level names in its first line (where
     /// logging's formats put it: "[time] ERROR in app: ..." is Flask's), else error for a traceback,
-    /// else warn, as for anything on stderr.
+    /// else <paramref name="otherwise"/> (the stream's own: info for stdout, warn for the error streams).
     /// </summary>
-    internal static string RecordLevel(string text)
+    internal static string RecordLevel(string text, string otherwise)
     {
         var firstLine = text.AsSpan(0, Math.Min(text.Length, MaxLevelSearch));
         if (firstLine.IndexOf('\n') is var end and >= 0)
@@ -130,7 +130,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
             };
         }
 
-        return text.Contains("Traceback (most recent call last):", StringComparison.Ordinal) ? "error" : "warn";
+        return text.Contains("Traceback (most recent call last):", StringComparison.Ordinal) ? "error" : otherwise;
     }
 
     private void Pump(Stream stream, string source, uint workerId, int pid, string streamName, Action<string>? onLine)

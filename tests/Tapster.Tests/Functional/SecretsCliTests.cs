@@ -245,7 +245,7 @@ public sealed class SecretsCliTests : IDisposable
 
         // An app that prints its secret: the log gets the name, not the value.
         await server.Client.GetStringAsync("/?print=SHOP_API_TOKEN");
-        await server.WaitForEventAsync(e => e.Str("event") == "app.output" && (e.Str("line") ?? "").StartsWith("SHOP_API_TOKEN=", StringComparison.Ordinal), Http.Short);
+        await server.WaitForEventAsync(e => e.Str("event") == "app.log" && (e.Str("text") ?? "").StartsWith("SHOP_API_TOKEN=", StringComparison.Ordinal), Http.Short);
         Assert.Contains("SHOP_API_TOKEN=[redacted SHOP_API_TOKEN]", server.AllOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("tok-secret-7781", server.AllOutput, StringComparison.Ordinal);
     }

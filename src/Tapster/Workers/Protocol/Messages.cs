@@ -69,12 +69,15 @@ internal static class Messages
         return Enum.IsDefined(outcome) ? outcome : throw new ProtocolException($"END has unknown outcome {payload[0]}");
     }
 
-    /// <summary>LOG flag: the app wrote the record to sys.stderr (without it, to wsgi.errors).</summary>
-    public const byte LogFromStderr = 1;
-
-    /// <summary>LOG: UTF-8 text (bytes that are not UTF-8 become U+FFFD) and the stream it was written to.</summary>
+    /// <summary>LOG: UTF-8 text (bytes that are not UTF-8 become U+FFFD) and the stream its flags name.</summary>
     public static (string Text, string Stream) ReadLog(FrameHeader header, ReadOnlySpan<byte> payload) =>
-        (Encoding.UTF8.GetString(payload), (header.Flags & LogFromStderr) != 0 ? "stderr" : "wsgi.errors");
+        (Encoding.UTF8.GetString(payload), header.Flags switch
+        {
+            0 => "wsgi.errors",
+            1 => "stderr",
+            2 => "stdout",
+            _ => throw new ProtocolException($"LOG has unknown flags {header.Flags}"),
+        });
 
     public static BootError ReadBootError(ReadOnlySpan<byte> payload)
     {

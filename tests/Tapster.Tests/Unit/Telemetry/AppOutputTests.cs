@@ -19,7 +19,13 @@ public sealed class AppOutputTests
     [InlineData("plain first line\nERROR only on the second line", "warn")]
     public void A_records_level_comes_from_the_level_name_in_its_first_line_else_a_traceback_else_warn(string text, string level)
     {
-        Assert.Equal(level, AppOutput.RecordLevel(text));
+        Assert.Equal(level, AppOutput.RecordLevel(text, "warn"));
+    }
+
+    [Fact]
+    public void A_stdout_record_without_a_level_name_is_info()
+    {
+        Assert.Equal(("info", "error"), (AppOutput.RecordLevel("debugging 42", "info"), AppOutput.RecordLevel("ERROR:root:x", "info")));
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class GoldenFrameTests
                 Assert.Equal(json.GetProperty("outcome").GetInt32(), (int)Messages.ReadEnd(payload));
                 break;
             case FrameType.Log:
-                Assert.Equal((json.GetProperty("text").GetString(), json.GetProperty("flags").GetInt32() == 1 ? "stderr" : "wsgi.errors"), Messages.ReadLog(header, payload));
+                Assert.Equal((json.GetProperty("text").GetString(), json.GetProperty("flags").GetInt32() switch { 1 => "stderr", 2 => "stdout", _ => "wsgi.errors" }), Messages.ReadLog(header, payload));
                 break;
             case FrameType.Forked:
                 Assert.Equal((json.GetProperty("worker_id").GetUInt32(), json.GetProperty("pid").GetInt32()), Messages.ReadForked(payload));
@@ -108,6 +108,14 @@ public sealed class GoldenFrameTests
             _ = new StringTableReader(bin.AsSpan(Frame.HeaderSize, header.PayloadLength), out _);
         });
         Assert.False(string.IsNullOrEmpty(error.Message), json.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public void A_LOG_frame_with_flags_naming_no_stream_is_a_protocol_error()
+    {
+        var error = Assert.Throws<ProtocolException>(() => Messages.ReadLog(new FrameHeader(FrameType.Log, 3, 2), "hi"u8));
+
+        Assert.Contains("unknown flags 3", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
