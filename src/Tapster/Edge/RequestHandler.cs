@@ -91,7 +91,7 @@ internal sealed partial class RequestHandler(
             }
 
             workerPid = slot.Worker.Pid;
-            await using var exchange = new WorkerExchange(slot, context, headers, compression, supervisor.RuntimeDirectory, settings.Limits.SendTimeout, appOutput, requestId);
+            await using var exchange = new WorkerExchange(slot, context, headers, compression, supervisor.RuntimeDirectory, settings.Limits, appOutput, requestId);
             ExchangeOutcome outcome = ExchangeOutcome.ProtocolViolation;
             var relayed = false;
             try

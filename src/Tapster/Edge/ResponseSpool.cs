@@ -9,10 +9,10 @@ namespace Tapster.Edge;
 /// </summary>
 /// <param name="directory">Where the file goes: Tapster's private runtime directory.</param>
 /// <param name="memoryLimit">Bytes held in memory before the file is used.</param>
-/// <param name="fileLimit">Bytes the file may hold unread before the writer waits.</param>
+/// <param name="fileLimit">Bytes the file may hold unread before the writer waits; 0 = no file.</param>
 /// <param name="writerWaiting">Told true when the writer starts waiting for the reader, false when it stops
 /// (the exchange pauses the request's clock meanwhile: that wait is the client's, not the app's).</param>
-internal sealed class ResponseSpool(string directory, int memoryLimit = ResponseSpool.MemoryLimit, long fileLimit = ResponseSpool.FileLimit,
+internal sealed class ResponseSpool(string directory, long memoryLimit = ResponseSpool.MemoryLimit, long fileLimit = ResponseSpool.FileLimit,
     Action<bool>? writerWaiting = null) : IDisposable
 {
     /// <summary>Most pages fit here; a large download goes on to the file.</summary>
@@ -55,7 +55,9 @@ internal sealed class ResponseSpool(string directory, int memoryLimit = Response
                 // Memory only while no byte waits in the file: the reader takes memory first.
                 var fileUnread = _fileWritten > _fileRead;
                 var usable = _file is null || _fileBroken;
-                if (usable && !fileUnread && (_memoryBytes + chunk.Length <= memoryLimit || (_fileBroken && _memoryBytes == 0)))
+                // Without a file (none allowed, or it failed), one chunk at a time may always wait in memory.
+                var noFile = _fileBroken || fileLimit == 0;
+                if (usable && !fileUnread && (_memoryBytes + chunk.Length <= memoryLimit || (noFile && _memoryBytes == 0)))
                 {
                     _memory.Enqueue(chunk.ToArray());
                     _memoryBytes += chunk.Length;
@@ -63,7 +65,7 @@ internal sealed class ResponseSpool(string directory, int memoryLimit = Response
                     return;
                 }
 
-                if (_fileBroken || _fileWritten - _fileRead + chunk.Length > fileLimit)
+                if (noFile || _fileWritten - _fileRead + chunk.Length > fileLimit)
                 {
                     _writerWaiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     room = _writerWaiting.Task;

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Win32.SafeHandles;
 using Tapster.Edge.Compression;
 using Tapster.Edge.Headers;
+using Tapster.Edge.Limits;
 using Tapster.Telemetry;
 using Tapster.Workers;
 using Tapster.Workers.Protocol;
@@ -50,7 +51,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
     private readonly HeaderPolicy _headers;
     private readonly CompressionPolicy _compression;
     private readonly string _spoolDirectory;
-    private readonly TimeSpan _sendTimeout;
+    private readonly LimitSettings _limits;
     private readonly AppOutput _appOutput;
     private readonly string _requestId;
     private readonly bool _isHead;
@@ -63,9 +64,9 @@ internal sealed class WorkerExchange : IAsyncDisposable
     private Task _drain = Task.CompletedTask;
 
     /// <param name="spoolDirectory">Where a response its client is slow to take may be spooled.</param>
-    /// <param name="sendTimeout">How long the client may take none of a spooled response before its connection is closed.</param>
+    /// <param name="limits">How much of a response the spool holds, and how long the client may take none of it before its connection is closed.</param>
     /// <param name="appOutput">Where what the request writes to wsgi.errors or stderr is logged, tagged with <paramref name="requestId"/>.</param>
-    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression, string spoolDirectory, TimeSpan sendTimeout,
+    public WorkerExchange(WorkerSlot slot, HttpContext context, HeaderPolicy headers, CompressionPolicy compression, string spoolDirectory, LimitSettings limits,
         AppOutput appOutput, string requestId)
     {
         _slot = slot;
@@ -73,7 +74,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
         _headers = headers;
         _compression = compression;
         _spoolDirectory = spoolDirectory;
-        _sendTimeout = sendTimeout;
+        _limits = limits;
         _appOutput = appOutput;
         _requestId = requestId;
         _isHead = HttpMethods.IsHead(context.Request.Method);
@@ -314,7 +315,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
         // The client is behind: the rest goes through the spool, fed to it by a task of its own. Should
         // the spool fill up (or lose its file), the worker waits for the client after all, and that is
         // not the app's time.
-        _spool = new ResponseSpool(_spoolDirectory, writerWaiting: waiting =>
+        _spool = new ResponseSpool(_spoolDirectory, _limits.ResponseBufferSize, _limits.ResponseSpoolMax, waiting =>
         {
             if (waiting)
             {
@@ -359,7 +360,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
         using var stalled = CancellationTokenSource.CreateLinkedTokenSource(_context.RequestAborted);
         try
         {
-            var flushed = await pending.AsTask().WaitAsync(_sendTimeout).ConfigureAwait(false);
+            var flushed = await pending.AsTask().WaitAsync(_limits.SendTimeout).ConfigureAwait(false);
             while (!IsClientGone(flushed))
             {
                 var piece = await spool.ReadAsync().ConfigureAwait(false);
@@ -375,7 +376,7 @@ internal sealed class WorkerExchange : IAsyncDisposable
                 }
 
                 // Armed only while the client is waited for, not while the worker is.
-                stalled.CancelAfter(_sendTimeout);
+                stalled.CancelAfter(_limits.SendTimeout);
                 flushed = await writer.FlushAsync(stalled.Token).ConfigureAwait(false);
                 stalled.CancelAfter(Timeout.InfiniteTimeSpan);
             }

@@ -136,6 +136,32 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task With_no_spool_file_allowed_a_client_that_stops_reading_holds_its_worker_as_behind_a_plain_proxy()
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"tapster-no-spool-{Guid.NewGuid():N}.toml");
+        File.WriteAllText(config, "[limits]\nresponse_buffer_size = \"64KiB\"\nresponse_spool_max = 0\n");
+        try
+        {
+            await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--queue-timeout", "1", "--config", config);
+            using var stalled = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 64 * 1024 };
+            await stalled.ConnectAsync("127.0.0.1", server.Port);
+            var stream = stalled.GetStream();
+            await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes(RawHttp.Get("/text?size=25165824&type=application/octet-stream")));
+            var first = new byte[64 * 1024];
+            Assert.True(await stream.ReadAsync(first) > 0);
+
+            // The only worker thread waits for that reader: the next request waits its queue timeout out.
+            using var other = new HttpClient { BaseAddress = server.BaseAddress, Timeout = Http.Short };
+            using var r = await other.GetAsync("/");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public async Task A_client_that_takes_nothing_for_the_send_timeout_loses_its_connection_and_its_spooled_response()
     {
         var config = Path.Combine(Path.GetTempPath(), $"tapster-send-timeout-{Guid.NewGuid():N}.toml");

@@ -36,6 +36,12 @@ internal sealed record LimitSettings
     /// </summary>
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Bytes of a response its client is slow to take that are held in memory before the spool file.</summary>
+    public long ResponseBufferSize { get; init; } = ResponseSpool.MemoryLimit;
+
+    /// <summary>Bytes the spool file may hold unread before the worker waits for the client; 0 = no file.</summary>
+    public long ResponseSpoolMax { get; init; } = ResponseSpool.FileLimit;
+
     /// <summary>
     /// Bytes per second a client must keep up while sending a body and while reading a response, after
     /// <see cref="DataRateGrace"/>: Kestrel's 240 B/s (a 2G phone does more). Below it the connection is

@@ -48,6 +48,12 @@ internal static class LimitsSchema
         Limit("limits.send_timeout", ValueParsers.Duration,
             "How long a client may take nothing of a response it is slow to read (held by Tapster, so the worker moved on) before its connection is closed. nginx's send_timeout, 60 s.",
             l => l.SendTimeout, (l, v) => l with { SendTimeout = v }, v => v <= TimeSpan.Zero ? "must be more than 0" : null),
+        Limit("limits.response_buffer_size", ValueParsers.Size,
+            "Bytes of a response its client is slow to take that Tapster holds in memory, so that the worker moves on to the next request; more goes to a temporary file (response_spool_max). Most pages fit in the default; nginx buffers 64 KiB in memory (proxy_buffers) before its temporary file.",
+            l => l.ResponseBufferSize, (l, v) => l with { ResponseBufferSize = v }, v => v > MaxResponseBuffer ? $"must be at most {MaxResponseBuffer / (1024 * 1024)} MiB (larger belongs in the file)" : null),
+        Limit("limits.response_spool_max", ValueParsers.Size,
+            "Bytes of such a response a temporary file (unlinked, in Tapster's private runtime directory) may hold unread; past it the worker waits for the client after all. 0 = no file: a slow client holds its worker once the memory buffer is full. nginx's proxy_max_temp_file_size, 1 GiB.",
+            l => l.ResponseSpoolMax, (l, v) => l with { ResponseSpoolMax = v }),
         Limit("limits.min_data_rate", ValueParsers.Size,
             "Bytes per second a client must keep up while sending a body and while reading a response, after data_rate_grace; slower, the connection is closed (slow POST, a reader that stalls). 0 = no minimum. Kestrel's 240.",
             l => l.MinDataRate, (l, v) => l with { MinDataRate = v }),
@@ -80,6 +86,9 @@ internal static class LimitsSchema
     };
 
     /// <summary>Header limits: below 1 KiB no browser gets through; above 1 MiB they stop limiting anything.</summary>
+    /// <summary>Memory per slow client: a larger buffer belongs in the file.</summary>
+    private const long MaxResponseBuffer = 64L * 1024 * 1024;
+
     private static string? HeaderBytes(long value) =>
         value is < 1024 or > 1024 * 1024 ? $"must be between 1KiB and 1MiB, got {ByteSize.Format(value)}" : null;
 

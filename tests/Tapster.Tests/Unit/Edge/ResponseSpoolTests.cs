@@ -90,6 +90,24 @@ public sealed class ResponseSpoolTests : IDisposable
         Assert.Equal(expected, await reading);
     }
 
+    [Theory]
+    [InlineData(100)]
+    [InlineData(0)]
+    public async Task With_no_file_allowed_the_spool_keeps_to_memory_makes_no_file_and_the_writer_waits(int memoryLimit)
+    {
+        using var spool = new ResponseSpool(_dir.FullName, memoryLimit, fileLimit: 0);
+        await spool.WriteAsync(Chunk(0, 80)); // memory (with none allowed: one chunk at a time)
+        var second = spool.WriteAsync(Chunk(1, 80)).AsTask();
+        Assert.False(second.IsCompleted);
+
+        var reading = ReadAllAsync(spool);
+        await second.WaitAsync(TimeSpan.FromSeconds(10));
+        spool.Complete();
+        byte[] expected = [.. Chunk(0, 80), .. Chunk(1, 80)];
+        Assert.Equal(expected, await reading);
+        Assert.Null(spool.FileFailure);
+    }
+
     [Fact]
     public async Task An_abandoned_spool_drops_what_it_holds_and_never_makes_the_writer_wait()
     {

@@ -21,7 +21,18 @@ public sealed class LimitsConfigTests
         Assert.Equal(TimeSpan.FromSeconds(75), limits.KeepAliveTimeout);
         Assert.Equal(240, limits.MinDataRate);
         Assert.Equal(10_000, limits.MaxConnections);
+        Assert.Equal((256 * 1024, 1L << 30), (limits.ResponseBufferSize, limits.ResponseSpoolMax));
         Assert.Empty(limits.RateLimits);
+    }
+
+    [Fact]
+    public void The_response_spool_sizes_come_from_the_file()
+    {
+        using var config = new TempConfig("[limits]\nresponse_buffer_size = \"1MiB\"\nresponse_spool_max = 0\n");
+
+        var limits = config.LoadValid().Limits;
+
+        Assert.Equal((1024 * 1024, 0L), (limits.ResponseBufferSize, limits.ResponseSpoolMax));
     }
 
     [Fact]
@@ -112,6 +123,7 @@ public sealed class LimitsConfigTests
     [InlineData("rate = [{ prefix = \"/a\", rate = \"1/s\" }, { prefix = \"/a\", rate = \"2/s\" }]", "prefix '/a' has two rules")]
     [InlineData("max_header_size = 100", "must be between 1KiB and 1MiB")]
     [InlineData("data_rate_grace = \"1s\"", "must be longer than 1s")]
+    [InlineData("response_buffer_size = \"100MiB\"", "must be at most 64 MiB")]
     public void A_wrong_limit_stops_start_up_naming_the_problem(string line, string message)
     {
         using var config = new TempConfig("[limits]\n" + line + "\n");
