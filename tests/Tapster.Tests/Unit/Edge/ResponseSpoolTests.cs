@@ -74,38 +74,23 @@ public sealed class ResponseSpoolTests : IDisposable
         Assert.Equal(expected, await reading);
     }
 
-    [Fact]
-    public async Task Without_a_usable_file_the_spool_keeps_to_memory_and_the_writer_waits_for_the_reader()
+    [Theory]
+    [InlineData("gone", 100, ResponseSpool.FileLimit, true)] // a directory that is not there: the file fails
+    [InlineData("", 100, 0L, false)] // no file allowed
+    [InlineData("", 0, 0L, false)] // no memory either: one chunk at a time
+    public async Task Without_a_file_the_spool_keeps_to_memory_and_the_writer_waits_for_the_reader(string subdirectory, int memoryLimit, long fileLimit, bool fileFailed)
     {
-        using var spool = new ResponseSpool(Path.Combine(_dir.FullName, "gone"), memoryLimit: 100);
+        using var spool = new ResponseSpool(Path.Combine(_dir.FullName, subdirectory), memoryLimit, fileLimit);
         await spool.WriteAsync(Chunk(0, 80));
         var second = spool.WriteAsync(Chunk(1, 80)).AsTask(); // no room in memory, and no file
         Assert.False(second.IsCompleted);
-        Assert.NotNull(spool.FileFailure);
+        Assert.Equal(fileFailed, spool.FileFailure is not null);
 
         var reading = ReadAllAsync(spool);
         await second.WaitAsync(TimeSpan.FromSeconds(10));
         spool.Complete();
         byte[] expected = [.. Chunk(0, 80), .. Chunk(1, 80)];
         Assert.Equal(expected, await reading);
-    }
-
-    [Theory]
-    [InlineData(100)]
-    [InlineData(0)]
-    public async Task With_no_file_allowed_the_spool_keeps_to_memory_makes_no_file_and_the_writer_waits(int memoryLimit)
-    {
-        using var spool = new ResponseSpool(_dir.FullName, memoryLimit, fileLimit: 0);
-        await spool.WriteAsync(Chunk(0, 80)); // memory (with none allowed: one chunk at a time)
-        var second = spool.WriteAsync(Chunk(1, 80)).AsTask();
-        Assert.False(second.IsCompleted);
-
-        var reading = ReadAllAsync(spool);
-        await second.WaitAsync(TimeSpan.FromSeconds(10));
-        spool.Complete();
-        byte[] expected = [.. Chunk(0, 80), .. Chunk(1, 80)];
-        Assert.Equal(expected, await reading);
-        Assert.Null(spool.FileFailure);
     }
 
     [Fact]
