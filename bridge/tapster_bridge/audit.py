@@ -142,6 +142,7 @@ def django_facts(settings):
         "session_cookie": {name: getattr(settings, f"SESSION_COOKIE_{name}", None) for name in COOKIE_KEYS},
         "allowed_hosts": [str(host) for host in settings.ALLOWED_HOSTS if host],
         "uploads": {},
+        "request_errors_logged": request_errors_logged(),
     }
     from django.core.files.storage import FileSystemStorage, default_storage
     # MEDIA_ROOT matters only where uploads land on this machine's disk: not with S3 and friends.
@@ -149,6 +150,23 @@ def django_facts(settings):
     if settings.MEDIA_ROOT and isinstance(default_storage, FileSystemStorage):
         facts["uploads"]["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
     return facts
+
+
+def request_errors_logged():
+    """Would Django's log of an exception in a request (logger django.request, level ERROR) reach a handler
+    that writes it somewhere Tapster sees? Django's default LOGGING has two: a console handler only while
+    DEBUG is on, and mail to ADMINS. The handlers' own filters (RequireDebugTrue...) decide, as they would."""
+    import logging
+    record = logging.LogRecord("django.request", logging.ERROR, __file__, 0, "Internal Server Error: /", None, None)
+    logger = logging.getLogger("django.request")
+    if not logger.isEnabledFor(logging.ERROR):
+        return False
+    while logger is not None:
+        for handler in logger.handlers:
+            if record.levelno >= handler.level and type(handler).__name__ != "AdminEmailHandler" and handler.filter(record):
+                return True
+        logger = logger.parent if logger.propagate else None
+    return False
 
 
 def django_migration_facts(settings):

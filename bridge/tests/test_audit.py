@@ -300,3 +300,33 @@ def test_migrations_without_alembic_installed_say_why(tmp_path, monkeypatch):
     facts = audit.migration_facts(str(tmp_path), None)
     assert facts["state"] == "unchecked"
     assert "alembic is not installed" in facts["reason"]
+
+
+def test_request_errors_are_logged_only_through_a_handler_that_lets_them_through(monkeypatch):
+    import io
+    import logging
+
+    from tapster_bridge.audit import request_errors_logged
+
+    class AdminEmailHandler(logging.Handler):  # Django's, by name: mail is not a log
+        def emit(self, record):
+            pass
+
+    class RequireDebugTrue(logging.Filter):
+        def filter(self, record):
+            return False  # DEBUG is off
+
+    logger = logging.getLogger("django.request")
+    monkeypatch.setattr(logger, "handlers", [AdminEmailHandler()])
+    monkeypatch.setattr(logger, "propagate", False)
+    assert not request_errors_logged()
+
+    console = logging.StreamHandler(io.StringIO())
+    console.addFilter(RequireDebugTrue())
+    monkeypatch.setattr(logger, "handlers", [AdminEmailHandler(), console])
+    assert not request_errors_logged()
+
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "propagate", True)
+    monkeypatch.setattr(logging.getLogger(), "handlers", [logging.StreamHandler(io.StringIO())])
+    assert request_errors_logged()  # the root logger's handler takes it

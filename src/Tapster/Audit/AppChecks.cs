@@ -42,6 +42,7 @@ internal static class AppChecks
         if (django is { } hosts)
         {
             yield return AllowedHosts(hosts);
+            yield return RequestErrors(hosts);
         }
 
         yield return loaded ? Health(facts.GetProperty("health")) : CheckResult.Skip("health-endpoint", "Health endpoint", skipped);
@@ -114,6 +115,16 @@ internal static class AppChecks
         return hosts.Contains("*")
             ? new CheckResult(Id, CheckStatus.Warn, Title, "ALLOWED_HOSTS contains \"*\": any Host header is believed, so password-reset links and cached pages can point at an attacker's domain", Fix)
             : CheckResult.Pass(Id, Title, $"only {string.Join(", ", hosts)}");
+    }
+
+    private static CheckResult RequestErrors(JsonElement django)
+    {
+        const string Id = "request-errors", Title = "Errors in requests";
+        return django.GetProperty("request_errors_logged").GetBoolean()
+            ? CheckResult.Pass(Id, Title, "Django logs an exception in a request to a handler (Tapster logs it with the request id)")
+            : new CheckResult(Id, CheckStatus.Warn, Title,
+                "Django logs an exception in a request nowhere: its default LOGGING writes django.request errors to the console only with DEBUG on, and mails them to ADMINS",
+                "add a console handler: LOGGING = {\"version\": 1, \"disable_existing_loggers\": False, \"handlers\": {\"console\": {\"class\": \"logging.StreamHandler\"}}, \"loggers\": {\"django.request\": {\"handlers\": [\"console\"], \"level\": \"ERROR\"}}}; Tapster logs each error with its traceback as one event of its request");
     }
 
     private static CheckResult SecretKey(JsonElement key)

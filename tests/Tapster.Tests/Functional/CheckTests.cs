@@ -185,14 +185,26 @@ public sealed class CheckTests : IDisposable
 
         var results = await CheckJsonAsync(new Dictionary<string, string> { ["DJANGO_SECRET_KEY"] = StrongKey }, 0, site);
 
-        foreach (var id in new[] { "app-import", "debug", "secret-key", "session-cookie", "allowed-hosts", "health-endpoint", "local-uploads", "migrations" })
+        foreach (var id in new[] { "app-import", "debug", "secret-key", "session-cookie", "allowed-hosts", "request-errors", "health-endpoint", "local-uploads", "migrations" })
             Assert.True(Status(results, id) == "PASS", $"{id}: {results[id]}");
+    }
+
+    [Fact]
+    public async Task A_Django_project_on_the_default_logging_is_warned_that_errors_in_requests_are_logged_nowhere()
+    {
+        var env = new Dictionary<string, string> { ["DJANGO_SECRET_KEY"] = StrongKey, ["DJANGO_NO_LOGGING"] = "1" };
+
+        var results = await CheckJsonAsync(env, 0, Copy("django_site"));
+
+        Assert.Equal("WARN", Status(results, "request-errors"));
+        Assert.Contains("only with DEBUG on", Detail(results, "request-errors"), StringComparison.Ordinal);
+        Assert.Contains("\"django.request\": {\"handlers\": [\"console\"]", results["request-errors"].GetProperty("fix").GetString()!, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_Django_project_fails_on_debug_and_startprojects_key_and_warns_on_a_wildcard_host_and_pending_migrations()
     {
-        var env = new Dictionary<string, string> { ["DJANGO_DEBUG"] = "1", ["DJANGO_ALLOWED_HOSTS"] = "*", ["DJANGO_MEDIA_ROOT"] = "/srv/media" };
+        var env = new Dictionary<string, string> { ["DJANGO_DEBUG"] = "1", ["DJANGO_ALLOWED_HOSTS"] = "*", ["DJANGO_MEDIA_ROOT"] = "/srv/media", ["DJANGO_NO_LOGGING"] = "1" };
 
         var results = await CheckJsonAsync(env, 1, Copy("django_site"));
 
@@ -201,6 +213,8 @@ public sealed class CheckTests : IDisposable
         Assert.Equal("FAIL", Status(results, "secret-key"));
         Assert.DoesNotContain("django-insecure", results["secret-key"].ToString(), StringComparison.Ordinal);
         Assert.Equal("WARN", Status(results, "allowed-hosts"));
+        // DEBUG is on here, so Django's default console handler would log: only the debug check fails.
+        Assert.Equal("PASS", Status(results, "request-errors"));
         Assert.Equal("WARN", Status(results, "local-uploads"));
         Assert.Contains("MEDIA_ROOT = /srv/media", Detail(results, "local-uploads"), StringComparison.Ordinal);
         Assert.Equal("WARN", Status(results, "migrations"));

@@ -17,3 +17,12 @@ if os.environ.get("DJANGO_MEDIA_ROOT"):
     MEDIA_ROOT = os.environ["DJANGO_MEDIA_ROOT"]
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+# Errors in requests logged to stderr, one event each in Tapster's log, unless DJANGO_NO_LOGGING is set
+# (then Django's default: the console only with DEBUG on, mail to ADMINS).
+if os.environ.get("DJANGO_NO_LOGGING") != "1":
+    LOGGING = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"console": {"class": "logging.StreamHandler"}},
+        "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+    }

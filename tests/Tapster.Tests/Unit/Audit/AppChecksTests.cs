@@ -52,9 +52,10 @@ public class AppChecksTests
         Assert.Equal(CheckStatus.Pass, Evaluate(environment: $$"""{"FLASK_DEBUG": "{{value}}", "FLASK_ENV": "production"}""")["debug"].Status);
 
     /// <summary>The checks of a Django project whose settings are <paramref name="django"/> and migrations <paramref name="migrations"/>.</summary>
-    static Dictionary<string, CheckResult> EvaluateDjango(string hosts = """["example.com"]""", string debug = "false", string migrations = """{"state": "checked", "framework": "django", "pending": []}""")
+    static Dictionary<string, CheckResult> EvaluateDjango(string hosts = """["example.com"]""", string debug = "false", string migrations = """{"state": "checked", "framework": "django", "pending": []}""",
+        string errorsLogged = "true")
     {
-        var django = $$"""{"debug": {{debug}}, "secret_key": {"present": true, "type": "str", "length": 64, "placeholder": false, "distinct": 16}, "session_cookie": {"SECURE": true, "HTTPONLY": true, "SAMESITE": "Lax"}, "allowed_hosts": {{hosts}}, "uploads": {} }""";
+        var django = $$"""{"debug": {{debug}}, "secret_key": {"present": true, "type": "str", "length": 64, "placeholder": false, "distinct": 16}, "session_cookie": {"SECURE": true, "HTTPONLY": true, "SAMESITE": "Lax"}, "allowed_hosts": {{hosts}}, "uploads": {}, "request_errors_logged": {{errorsLogged}} }""";
         var json = $$"""{"python": "/usr/bin/python3", "load": {"ok": true}, "dev_server_calls": [], "environment": {"FLASK_DEBUG": null, "FLASK_ENV": null}, "django": {{django}}, "health": [{"path": "/health", "status": 200}], "migrations": {{migrations}}}""";
         return AppChecks.Evaluate(JsonDocument.Parse(json).RootElement, NoCookieHardening).ToDictionary(r => r.Id);
     }
@@ -72,6 +73,10 @@ public class AppChecksTests
         Assert.Equal(Enum.Parse<CheckStatus>(status), result.Status);
         Assert.Contains(detail, result.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Evaluate_DjangoLoggingErrorsNowhere_Warns() =>
+        Assert.Equal(CheckStatus.Warn, EvaluateDjango(errorsLogged: "false")["request-errors"].Status);
 
     [Fact]
     public void Evaluate_DjangoDebug_FailsNamingWhatVisitorsSee() =>
