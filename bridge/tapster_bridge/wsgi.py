@@ -44,10 +44,10 @@ class ErrorStream:
     together), and whatever is left goes out before END (PEP 3333 asks for no more than that without a
     flush). The same thread's writes to sys.stderr and sys.stdout come here too (see StreamRouter), as
     records of their own that also end with each write that ends a line, as a line-buffered stream
-    would flush.
-    Anything else, an app thread of its own or a write between requests, goes to the worker's stderr,
-    which is logged line by line. The bridge logs the app's exceptions here too; an app that closed
-    sys.stderr's object itself would otherwise turn every later exception into a dead worker.
+    would flush. Anything else, an app thread of its own or a write between requests, goes to the real
+    stream (the worker's stderr for wsgi.errors), which is logged line by line. The bridge logs the
+    app's exceptions here too; an app that closed sys.stderr's object itself would otherwise turn every
+    later exception into a dead worker.
     """
 
     __slots__ = ("_stream", "_sendall", "_owner", "_parts", "_size", "_flags")
