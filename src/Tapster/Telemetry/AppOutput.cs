@@ -64,11 +64,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
             return;
         }
 
-        var json = LineFormatter.BeginJson(out var buffer, streamName == "stderr" ? "warn" : "info", "app.output");
-        json.WriteString("source"u8, source);
-        json.WriteNumber("worker"u8, workerId);
-        json.WriteNumber("pid"u8, pid);
-        json.WriteString("stream"u8, streamName);
+        var json = BeginJson(out var buffer, streamName == "stderr" ? "warn" : "info", "app.output", source, workerId, pid, streamName);
         json.WriteString("line"u8, line);
         LineFormatter.EndJson(json, sink, buffer);
     }
@@ -96,14 +92,21 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
             return;
         }
 
-        var json = LineFormatter.BeginJson(out var buffer, level, "app.log");
-        json.WriteString("source"u8, "worker");
-        json.WriteNumber("worker"u8, workerId);
-        json.WriteNumber("pid"u8, pid);
+        var json = BeginJson(out var buffer, level, "app.log", "worker", workerId, pid, stream);
         json.WriteString("request_id"u8, requestId);
-        json.WriteString("stream"u8, stream);
         json.WriteString("text"u8, text);
         LineFormatter.EndJson(json, sink, buffer);
+    }
+
+    /// <summary>The fields every line of the app's output has: who wrote it, and on which stream.</summary>
+    private static System.Text.Json.Utf8JsonWriter BeginJson(out System.Buffers.ArrayBufferWriter<byte> buffer, string level, string @event, string source, uint workerId, int pid, string stream)
+    {
+        var json = LineFormatter.BeginJson(out buffer, level, @event);
+        json.WriteString("source"u8, source);
+        json.WriteNumber("worker"u8, workerId);
+        json.WriteNumber("pid"u8, pid);
+        json.WriteString("stream"u8, stream);
+        return json;
     }
 
     /// <summary>

@@ -28,9 +28,7 @@ public class AppLoadingTests
     [Fact]
     public async Task A_factory_argument_that_is_code_not_a_literal_exits_2_with_one_line()
     {
-        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("factory_app:create_app(__import__('os').getcwd())", OneWorker);
-        Assert.Equal(2, code);
-        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var line = await UsageErrorLineAsync("factory_app:create_app(__import__('os').getcwd())");
         Assert.Contains("must be a name, or a call of one with literal arguments", line, StringComparison.Ordinal);
     }
 
@@ -77,9 +75,7 @@ public class AppLoadingTests
     [Fact]
     public async Task A_module_that_does_not_exist_exits_2_with_one_line_naming_it_and_the_directory()
     {
-        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync("nosuchmodule:app", OneWorker);
-        Assert.Equal(2, code);
-        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var line = await UsageErrorLineAsync("nosuchmodule:app");
         Assert.StartsWith("tapster: error:", line, StringComparison.Ordinal);
         Assert.Contains($"there is no module 'nosuchmodule' in {TapsterServer.TestAssets}", line, StringComparison.Ordinal);
         Assert.DoesNotContain("TAPSTER_", line, StringComparison.Ordinal);
@@ -205,5 +201,13 @@ public class AppLoadingTests
         {
             File.Delete(marker);
         }
+    }
+
+    /// <summary>Starts <paramref name="app"/>, which must exit 2 with exactly one line on stderr; that line.</summary>
+    static async Task<string> UsageErrorLineAsync(string app)
+    {
+        var (code, _, stderr, _) = await TapsterServer.StartExpectingExitAsync(app, OneWorker);
+        Assert.Equal(2, code);
+        return Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }

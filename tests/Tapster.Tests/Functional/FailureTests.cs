@@ -115,14 +115,11 @@ public class FailureTests
         var path = $"/text?size={size}&type=application/octet-stream";
         var expected = Http.Sha256Hex(await server.Client.GetByteArrayAsync(path));
 
-        using var stalled = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 64 * 1024 };
-        await stalled.ConnectAsync("127.0.0.1", server.Port);
-        var stream = stalled.GetStream();
-        await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes(RawHttp.Get(path, "Connection: close\r\n")));
         // Its first bytes prove the app is answering it; then that client reads nothing for a while.
+        var (stalled, stream, first) = await StalledReaderAsync(server, RawHttp.Get(path, "Connection: close\r\n"));
+        using var client = stalled;
         var received = new MemoryStream();
-        var first = new byte[64 * 1024];
-        received.Write(first, 0, await stream.ReadAsync(first));
+        received.Write(first);
 
         // The one worker thread answers others meanwhile: the rest of that response waits in Tapster.
         using var other = new HttpClient { BaseAddress = server.BaseAddress, Timeout = Http.Short };
@@ -138,22 +135,36 @@ public class FailureTests
     [Fact]
     public async Task With_no_spool_file_allowed_a_client_that_stops_reading_holds_its_worker_as_behind_a_plain_proxy()
     {
-        var config = Path.Combine(Path.GetTempPath(), $"tapster-no-spool-{Guid.NewGuid():N}.toml");
-        File.WriteAllText(config, "[limits]\nresponse_buffer_size = \"64KiB\"\nresponse_spool_max = 0\n");
+        await using var server = await StartWithConfigAsync("[limits]\nresponse_buffer_size = \"64KiB\"\nresponse_spool_max = 0\n", "--queue-timeout", "1");
+        using var stalled = (await StalledReaderAsync(server, RawHttp.Get("/text?size=25165824&type=application/octet-stream"))).Client;
+
+        // The only worker thread waits for that reader: the next request waits its queue timeout out.
+        using var other = new HttpClient { BaseAddress = server.BaseAddress, Timeout = Http.Short };
+        using var r = await other.GetAsync("/");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_client_that_takes_nothing_for_the_send_timeout_loses_its_connection_and_its_spooled_response()
+    {
+        await using var server = await StartWithConfigAsync("[limits]\nsend_timeout = \"2s\"\n");
+        const int size = 24 * 1024 * 1024;
+        using var stalled = (await StalledReaderAsync(server, RawHttp.Get($"/text?size={size}&type=application/octet-stream"))).Client;
+
+        // Then nothing is read: well within Kestrel's own limits (bytes / 240 s per write), Tapster gives up.
+        var access = await server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/text", Http.Short);
+        Assert.Equal(200, access.GetProperty("status").GetInt32());
+        Assert.True(access.GetProperty("bytes").GetInt64() < size, access.GetRawText());
+    }
+
+    /// <summary>probe:app on one worker thread, with a tapster.toml holding <paramref name="toml"/> (read once, at start).</summary>
+    static async Task<TapsterServer> StartWithConfigAsync(string toml, params string[] flags)
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"tapster-failure-{Guid.NewGuid():N}.toml");
+        await File.WriteAllTextAsync(config, toml);
         try
         {
-            await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--queue-timeout", "1", "--config", config);
-            using var stalled = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 64 * 1024 };
-            await stalled.ConnectAsync("127.0.0.1", server.Port);
-            var stream = stalled.GetStream();
-            await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes(RawHttp.Get("/text?size=25165824&type=application/octet-stream")));
-            var first = new byte[64 * 1024];
-            Assert.True(await stream.ReadAsync(first) > 0);
-
-            // The only worker thread waits for that reader: the next request waits its queue timeout out.
-            using var other = new HttpClient { BaseAddress = server.BaseAddress, Timeout = Http.Short };
-            using var r = await other.GetAsync("/");
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            return await TapsterServer.StartAsync("probe:app", ["--workers", "1", "--threads", "1", "--config", config, .. flags]);
         }
         finally
         {
@@ -161,31 +172,17 @@ public class FailureTests
         }
     }
 
-    [Fact]
-    public async Task A_client_that_takes_nothing_for_the_send_timeout_loses_its_connection_and_its_spooled_response()
+    /// <summary>A client with a small receive buffer that sends <paramref name="request"/> and reads the first bytes of the answer, then nothing.</summary>
+    static async Task<(System.Net.Sockets.TcpClient Client, Stream Stream, byte[] First)> StalledReaderAsync(TapsterServer server, string request)
     {
-        var config = Path.Combine(Path.GetTempPath(), $"tapster-send-timeout-{Guid.NewGuid():N}.toml");
-        File.WriteAllText(config, "[limits]\nsend_timeout = \"2s\"\n");
-        try
-        {
-            await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--threads", "1", "--config", config);
-            const int size = 24 * 1024 * 1024;
-            using var stalled = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 64 * 1024 };
-            await stalled.ConnectAsync("127.0.0.1", server.Port);
-            var stream = stalled.GetStream();
-            await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes(RawHttp.Get($"/text?size={size}&type=application/octet-stream")));
-            var first = new byte[64 * 1024];
-            Assert.True(await stream.ReadAsync(first) > 0);
-
-            // Then nothing is read: well within Kestrel's own limits (bytes / 240 s per write), Tapster gives up.
-            var access = await server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/text", Http.Short);
-            Assert.Equal(200, access.GetProperty("status").GetInt32());
-            Assert.True(access.GetProperty("bytes").GetInt64() < size, access.GetRawText());
-        }
-        finally
-        {
-            File.Delete(config);
-        }
+        var client = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 64 * 1024 };
+        await client.ConnectAsync("127.0.0.1", server.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes(request));
+        var first = new byte[64 * 1024];
+        var read = await stream.ReadAsync(first);
+        Assert.True(read > 0, "the response did not start");
+        return (client, stream, first[..read]);
     }
 
     [Fact]
