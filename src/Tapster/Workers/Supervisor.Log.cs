@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Tapster.Workers.Protocol;
 
 namespace Tapster.Workers;
 
@@ -21,6 +22,9 @@ internal sealed partial class Supervisor
 
     [LoggerMessage(EventId = 110, EventName = "worker.ready", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) ready with {Threads} threads")]
     private static partial void LogWorkerReady(ILogger logger, uint workerId, int pid, int threads);
+
+    [LoggerMessage(EventId = 123, EventName = "worker.impostor", Level = LogLevel.Warning, Message = "Refused a {Role} connection claiming worker {WorkerId} from pid {Pid}: the zygote forked that worker as pid {WorkerPid}")]
+    private static partial void LogImpostor(ILogger logger, PeerRole role, uint workerId, int pid, int workerPid);
 
     [LoggerMessage(EventId = 111, EventName = "worker.exited", Level = LogLevel.Debug, Message = "Worker {WorkerId} (pid {Pid}) exited: {Status}")]
     private static partial void LogWorkerExited(ILogger logger, uint workerId, int pid, string status);

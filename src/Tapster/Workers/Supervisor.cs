@@ -206,7 +206,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
             case SupervisorEvent.Forked forked:
                 if (_workers.TryGetValue(forked.WorkerId, out var forkedWorker))
                 {
-                    forkedWorker.Attach(forked.Pid);
+                    OnForked(forkedWorker, forked.Pid);
                 }
 
                 break;
@@ -671,6 +671,49 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }, null, delay, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Learns the worker's pid from the zygote, and judges the connections that named it first.</summary>
+    private void OnForked(WorkerProcess worker, int pid)
+    {
+        worker.Attach(pid);
+        var early = worker.EarlyArrivals.ToArray();
+        worker.EarlyArrivals.Clear();
+        foreach (var (hello, connection) in early)
+        {
+            if (hello.Role == PeerRole.WorkerControl)
+            {
+                OnControlConnected(hello, connection);
+            }
+            else
+            {
+                OnSlotConnected(hello, connection);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a connection naming <paramref name="worker"/> comes from the process the zygote forked
+    /// for it. Every Python process of the app holds the token, so a worker (or a child it forked) could
+    /// otherwise claim a sibling that is still starting and take its place. A connection that arrives
+    /// before the zygote's FORKED waits for it.
+    /// </summary>
+    private bool FromItsProcess(WorkerProcess worker, Hello hello, FrameConnection connection)
+    {
+        if (worker.Pid == 0)
+        {
+            worker.EarlyArrivals.Add((hello, connection));
+            return false;
+        }
+
+        if (worker.Pid == hello.Pid)
+        {
+            return true;
+        }
+
+        LogImpostor(_logger, hello.Role, worker.Id, hello.Pid, worker.Pid);
+        connection.Dispose();
+        return false;
+    }
+
     private void OnControlConnected(Hello hello, FrameConnection connection)
     {
         if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting || worker.Control is not null)
@@ -680,7 +723,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
             return;
         }
 
-        worker.Attach(hello.Pid);
+        if (!FromItsProcess(worker, hello, connection))
+        {
+            return;
+        }
+
         worker.Control = connection;
         _ = ReadControlAsync(worker, connection);
     }
@@ -714,8 +761,18 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     private void OnSlotConnected(Hello hello, FrameConnection connection)
     {
-        if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting
-            || worker.Pid != hello.Pid || hello.SlotIndex >= worker.Threads || worker.Slots.Exists(s => s.Index == hello.SlotIndex))
+        if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting)
+        {
+            connection.Dispose();
+            return;
+        }
+
+        if (!FromItsProcess(worker, hello, connection))
+        {
+            return;
+        }
+
+        if (hello.SlotIndex >= worker.Threads || worker.Slots.Exists(s => s.Index == hello.SlotIndex))
         {
             connection.Dispose();
             return;
@@ -936,6 +993,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
         foreach (var unpaired in worker.UnpairedSlots.Values)
         {
             unpaired.Dispose();
+        }
+
+        foreach (var (_, early) in worker.EarlyArrivals)
+        {
+            early.Dispose();
         }
     }
 

@@ -25,7 +25,7 @@ internal sealed class WorkerProcess(uint id, int threads, long startedAt)
 
     public uint Id { get; } = id;
 
-    /// <summary>0 until the zygote reports the fork (or the worker's HELLO names it).</summary>
+    /// <summary>0 until the zygote reports the fork: only that process may then speak for the worker.</summary>
     public int Pid { get; private set; }
 
     /// <summary>The pidfd through which it is signalled; see <see cref="Signals.Open"/>.</summary>
@@ -43,6 +43,12 @@ internal sealed class WorkerProcess(uint id, int threads, long startedAt)
     public FrameConnection? Control { get; set; }
 
     public List<WorkerSlot> Slots { get; } = [];
+
+    /// <summary>
+    /// Connections that named it before the zygote's FORKED told its pid (the two race on different
+    /// sockets); they are judged when it does.
+    /// </summary>
+    public List<(Hello Hello, FrameConnection Connection)> EarlyArrivals { get; } = [];
 
     /// <summary>Request connections of slots whose response connection has not arrived yet.</summary>
     public Dictionary<ushort, FrameConnection> UnpairedSlots { get; } = [];
