@@ -229,10 +229,12 @@ internal sealed partial class RequestHandler(
             LogResponseSpoolFailed(logger, failure);
         }
 
-        if (!taken)
+        if (!taken || context.RequestAborted.IsCancellationRequested)
         {
+            // It left while the app ran. Kestrel, like nginx in front of an upstream, takes a client
+            // that half-closes after its request for one that left, and discards what is written after.
             ClientClosed.Mark(context, stop);
-            return exchange.BytesSent;
+            return context.Response.HasStarted ? exchange.BytesSent : 0;
         }
 
         exchange.Compressor?.Finish();

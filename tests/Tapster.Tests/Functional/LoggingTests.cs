@@ -96,6 +96,20 @@ public class LoggingTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task A_client_that_half_closes_after_its_request_is_logged_as_gone_not_as_served()
+    {
+        // Kestrel, like nginx before an upstream, takes the FIN for a client that left and sends it
+        // nothing: the access line must not claim a 200.
+        var id = "half-closed-" + Guid.NewGuid().ToString("N");
+        using var raw = await RawHttp.ConnectAsync(Server.Port);
+        await raw.SendAsync(RawHttp.Get("/slow?s=0.3", $"X-Request-ID: {id}\r\n"));
+        raw.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        var e = await Server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("request_id") == id, Http.Short);
+        Assert.Equal(499, e.GetProperty("status").GetInt32());
+        Assert.Equal(0, e.GetProperty("bytes").GetInt64());
+    }
+
+    [Fact]
     public async Task Every_request_gets_an_access_log_line_with_its_details()
     {
         var pid = int.Parse(await Server.Client.GetTextAsync("/pid"), CultureInfo.InvariantCulture);
