@@ -29,9 +29,9 @@ internal static class ServerChecks
         yield return Timeout(settings.Timeout);
     }
 
-    /// <summary>Anything but loopback: 0.0.0.0, ::, a LAN or a public address.</summary>
+    /// <summary>Anything but loopback and Unix sockets: 0.0.0.0, ::, a LAN or a public address.</summary>
     public static bool IsPublic(string bind) =>
-        BindAddress.TryParse(bind, out var endPoint, out _) && !IPAddress.IsLoopback(endPoint!.Address);
+        BindAddress.TryParse(bind, out var endPoint, out _) && endPoint is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address);
 
     private static CheckResult User(bool runningAsRoot, List<string> exposed)
     {

@@ -1,23 +1,36 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 namespace Tapster.Edge;
 
-/// <summary>A --bind value: <c>HOST:PORT</c>, <c>[IPv6]:PORT</c>, <c>:PORT</c> (all interfaces) or <c>localhost:PORT</c>.</summary>
+/// <summary>
+/// A --bind value: <c>HOST:PORT</c>, <c>[IPv6]:PORT</c>, <c>:PORT</c> (all interfaces), <c>localhost:PORT</c>,
+/// or <c>unix:/ABSOLUTE/PATH</c> (a Unix socket, for a proxy on the same machine).
+/// </summary>
 internal static class BindAddress
 {
     private const int SolSocket = 1;
     private const int SoReuseAddr = 2;
+    private const string UnixPrefix = "unix:";
 
-    public static bool TryParse(string text, out IPEndPoint? endPoint, out string? error)
+    /// <summary>sun_path holds 108 bytes, the terminating NUL included.</summary>
+    private const int MaxUnixPathBytes = 107;
+
+    public static bool TryParse(string text, out EndPoint? endPoint, out string? error)
     {
         endPoint = null;
         error = null;
+        if (text.StartsWith(UnixPrefix, StringComparison.Ordinal))
+        {
+            return TryParseUnix(text, text[UnixPrefix.Length..], out endPoint, out error);
+        }
+
         var colon = text.LastIndexOf(':');
         if (colon < 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
         {
-            error = $"'{text}' is not HOST:PORT (for example 127.0.0.1:8000 or [::]:443)";
+            error = $"'{text}' is not HOST:PORT (for example 127.0.0.1:8000 or [::]:443) or unix:PATH";
             return false;
         }
 
@@ -38,8 +51,27 @@ internal static class BindAddress
         return true;
     }
 
+    private static bool TryParseUnix(string text, string path, out EndPoint? endPoint, out string? error)
+    {
+        endPoint = null;
+        // Absolute only: a relative one would depend on where Tapster was started, and a proxy's
+        // config names the socket by its full path anyway.
+        error = !path.StartsWith('/') ? $"'{text}' needs an absolute path (for example unix:/run/tapster/app.sock)"
+            : path.EndsWith('/') ? $"'{text}' names a directory, not a socket file"
+            : path.Contains('\0', StringComparison.Ordinal) ? "a unix: path may not contain a NUL character"
+            : Encoding.UTF8.GetByteCount(path) > MaxUnixPathBytes ? $"'{text}' is longer than the {MaxUnixPathBytes} bytes a Unix socket path may have"
+            : null;
+        if (error is not null)
+        {
+            return false;
+        }
+
+        endPoint = new UnixDomainSocketEndPoint(path);
+        return true;
+    }
+
     /// <summary>
-    /// Tries to bind every address, as Kestrel will, and lets go of them again: a port another process
+    /// Tries to bind every TCP address, as Kestrel will, and lets go of them again: a port another process
     /// holds (or one listed twice, or one below 1024 without the right to it) is named before the
     /// app loads and any worker starts, instead of after. Kestrel's own bind stays the authority; this
     /// only moves the common failure to the front.

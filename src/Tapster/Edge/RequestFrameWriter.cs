@@ -72,10 +72,25 @@ internal static class RequestFrameWriter
         Pair(ref table, "SERVER_PROTOCOL"u8, feature.Protocol);
         Pair(ref table, "wsgi.url_scheme"u8, feature.Scheme);
         var connection = context.Connection;
-        PairAddress(ref table, "SERVER_NAME"u8, connection.LocalIpAddress);
-        PairNumber(ref table, "SERVER_PORT"u8, connection.LocalPort);
-        PairAddress(ref table, "REMOTE_ADDR"u8, connection.RemoteIpAddress);
-        PairNumber(ref table, "REMOTE_PORT"u8, connection.RemotePort);
+        if (connection.LocalIpAddress is { } local)
+        {
+            PairAddress(ref table, "SERVER_NAME"u8, local);
+            PairNumber(ref table, "SERVER_PORT"u8, connection.LocalPort);
+        }
+        else
+        {
+            // A Unix socket has neither, and PEP 3333 wants both: what a client of the proxy in front
+            // reaches by default (an app asks for HTTP_HOST first anyway).
+            Pair(ref table, "SERVER_NAME"u8, "localhost");
+            Pair(ref table, "SERVER_PORT"u8, feature.Scheme == "https" ? "443" : "80");
+        }
+
+        // A client on a Unix socket has no address (unless a trusted proxy named one): none is made up.
+        if (connection.RemoteIpAddress is { } remote)
+        {
+            PairAddress(ref table, "REMOTE_ADDR"u8, remote);
+            PairNumber(ref table, "REMOTE_PORT"u8, connection.RemotePort);
+        }
         Pair(ref table, "HTTP_X_REQUEST_ID"u8, requestId);
         if (!body.IsEmpty)
         {
@@ -255,15 +270,9 @@ internal static class RequestFrameWriter
         table.Commit(written);
     }
 
-    private static void PairAddress(ref StringTableWriter table, ReadOnlySpan<byte> key, IPAddress? address)
+    private static void PairAddress(ref StringTableWriter table, ReadOnlySpan<byte> key, IPAddress address)
     {
         table.Write(key);
-        if (address is null)
-        {
-            table.Commit(0);
-            return;
-        }
-
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -58,7 +59,8 @@ internal static partial class ServerHost
         }
 
         var endPoints = settings.Bind.Select(bind => BindAddress.TryParse(bind, out var endPoint, out var error) ? endPoint! : throw new PreflightException(error!)).ToList();
-        var tlsEndPoints = settings.Tls.Listen.Select(bind => BindAddress.TryParse(bind, out var endPoint, out var error) ? endPoint! : throw new PreflightException($"tls.listen: {error}")).ToList();
+        // The schema keeps Unix sockets out of tls.listen.
+        var tlsEndPoints = settings.Tls.Listen.Select(bind => BindAddress.TryParse(bind, out var endPoint, out var error) ? (IPEndPoint)endPoint! : throw new PreflightException($"tls.listen: {error}")).ToList();
 
         // Loaded before the workers boot, so a wrong file stops start-up at once (config loading checked
         // them too, but they may have changed since).
@@ -97,10 +99,23 @@ internal static partial class ServerHost
         }
 
         (settings, var target, var secretsFile, var secrets, var endPoints, var tlsEndPoints, var certificates, var staticSites) = plan;
-        if (BindAddress.ProbeAll(endPoints.Zip(settings.Bind).Concat(tlsEndPoints.Zip(settings.Tls.Listen))) is { } bindError)
+        var tcpEndPoints = endPoints.Zip(settings.Bind).Where(bind => bind.First is IPEndPoint).Select(bind => ((IPEndPoint)bind.First, bind.Second));
+        if (BindAddress.ProbeAll(tcpEndPoints.Concat(tlsEndPoints.Zip(settings.Tls.Listen))) is { } bindError)
         {
             return Fail(errors, bindError, BootFailure.SpecExitCode);
         }
+
+        UnixSockets unixSockets;
+        try
+        {
+            unixSockets = UnixSockets.Bind(endPoints.OfType<UnixDomainSocketEndPoint>().Select(unix => unix.ToString()));
+        }
+        catch (IOException e)
+        {
+            return Fail(errors, e.Message, BootFailure.SpecExitCode);
+        }
+
+        using var unixSocketFiles = unixSockets;
 
         await using var sink = LogSink.ForStandardOutput();
         using var loggerFactory = LoggerFactory.Create(logging =>
@@ -161,9 +176,9 @@ internal static partial class ServerHost
         }
 
         await using var acmeLifetime = acme;
-        var trusted = new TrustedProxies(settings.Proxy.Trusted);
+        var trusted = settings.Proxy.Trusted;
         var proxyProtocol = new ProxyProtocolListener(trusted, settings.Limits.HeaderTimeout, loggerFactory.CreateLogger<ProxyProtocolListener>());
-        var web = BuildWebApplication(settings, endPoints, tlsEndPoints, served, acme?.TlsAlpn01, proxyProtocol, loggerFactory, supervisor.RuntimeDirectory);
+        var web = BuildWebApplication(settings, endPoints, unixSockets, tlsEndPoints, served, acme?.TlsAlpn01, proxyProtocol, loggerFactory, supervisor.RuntimeDirectory);
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
         var accessLog = new AccessLog(sink);
         var stop = new GracefulStop(settings.GracefulTimeout, logger);
@@ -197,7 +212,7 @@ internal static partial class ServerHost
         acme?.Start();
         // What Kestrel bound (a port of 0 is the one it chose), not what was asked; HTTPS keeps its
         // scheme, the internal HTTP/2 socket is left out.
-        var listening = string.Join(", ", web.Urls.Where(u => !u.StartsWith("http://unix:", StringComparison.Ordinal))
+        var listening = string.Join(", ", web.Urls.Where(u => !u.Equals(InternalHttp2Url(supervisor.RuntimeDirectory), StringComparison.Ordinal))
             .Select(u => u.StartsWith("http://", StringComparison.Ordinal) ? u["http://".Length..] : u));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
         StartupTrim.Run();
@@ -225,7 +240,11 @@ internal static partial class ServerHost
         return new BootFailure("interrupted while the app was loading", null, await interrupted.Task.ConfigureAwait(false));
     }
 
-    private static WebApplication BuildWebApplication(ServeSettings settings, List<IPEndPoint> endPoints, List<IPEndPoint> tlsEndPoints, ServedCertificates certificates,
+    private static string InternalHttp2Socket(string runtimeDirectory) => Path.Combine(runtimeDirectory, "h2.sock");
+
+    private static string InternalHttp2Url(string runtimeDirectory) => $"http://unix:{InternalHttp2Socket(runtimeDirectory)}";
+
+    private static WebApplication BuildWebApplication(ServeSettings settings, List<EndPoint> endPoints, UnixSockets unixSockets, List<IPEndPoint> tlsEndPoints, ServedCertificates certificates,
         TlsAlpn01Responder? acmeChallenges, ProxyProtocolListener proxyProtocol, ILoggerFactory loggerFactory, string runtimeDirectory)
     {
         // RFC 9112 2.2 lets a server take a bare LF as a line end, and Kestrel does by default; a proxy in
@@ -246,7 +265,7 @@ internal static partial class ServerHost
             kestrel.ResponseHeaderEncodingSelector = _ => Encoding.Latin1;
             // HTTP/1.1, and HTTP/2 for clients that speak it with prior knowledge (h2c).
             var http2 = new CleartextHttp2(settings.Limits.HeaderTimeout);
-            kestrel.ListenUnixSocket(Path.Combine(runtimeDirectory, "h2.sock"), http2.ConfigureDonor);
+            kestrel.ListenUnixSocket(InternalHttp2Socket(runtimeDirectory), http2.ConfigureDonor);
             // The PROXY header comes before anything else on the wire, so its reader goes first.
             void ProxyProtocolIfListed(ListenOptions listen, string address)
             {
@@ -258,11 +277,20 @@ internal static partial class ServerHost
 
             foreach (var (endPoint, address) in endPoints.Zip(settings.Bind))
             {
-                kestrel.Listen(endPoint, listen =>
+                void Configure(ListenOptions listen)
                 {
                     ProxyProtocolIfListed(listen, address);
                     http2.ConfigurePublic(listen);
-                });
+                }
+
+                if (endPoint is UnixDomainSocketEndPoint unix)
+                {
+                    kestrel.ListenHandle(unixSockets.HandOver(unix.ToString()), Configure);
+                }
+                else
+                {
+                    kestrel.Listen(endPoint, Configure);
+                }
             }
 
             foreach (var (endPoint, address) in tlsEndPoints.Zip(settings.Tls.Listen))
@@ -314,7 +342,7 @@ internal static partial class ServerHost
 
 /// <summary>What <see cref="ServerHost.Prepare"/> resolved: the settings with the secrets in the app's environment, and the rest serve needs.</summary>
 internal sealed record ServePlan(
-    ServeSettings Settings, AppTarget Target, string SecretsFile, IReadOnlyDictionary<string, string> Secrets, List<IPEndPoint> EndPoints, List<IPEndPoint> TlsEndPoints,
+    ServeSettings Settings, AppTarget Target, string SecretsFile, IReadOnlyDictionary<string, string> Secrets, List<EndPoint> EndPoints, List<IPEndPoint> TlsEndPoints,
     CertificateSet? Certificates, StaticSite[] StaticSites);
 
 /// <summary>serve cannot start with these settings; the message is the one line the user sees.</summary>

@@ -134,9 +134,14 @@ internal static class TlsSchema
     {
         foreach (var address in addresses)
         {
-            if (!BindAddress.TryParse(address, out _, out var error))
+            if (!BindAddress.TryParse(address, out var endPoint, out var error))
             {
                 return error;
+            }
+
+            if (endPoint is not System.Net.IPEndPoint)
+            {
+                return $"'{address}': TLS listens on TCP addresses; a Unix socket belongs in http.listen (--bind), behind a proxy that terminates TLS";
             }
         }
 

@@ -33,7 +33,7 @@ internal sealed class ForwardedHeaders(TrustedProxies trusted)
     internal void Apply(HttpContext context)
     {
         var headers = context.Request.Headers;
-        if (!trusted.Contains(context.Connection.RemoteIpAddress))
+        if (!trusted.TrustsPeer(context.Connection.RemoteIpAddress))
         {
             foreach (var name in ClientClaims)
             {

@@ -18,10 +18,12 @@ internal sealed partial class ProxyProtocolListener(TrustedProxies trusted, Time
 
     private async Task AcceptAsync(ConnectionContext connection, ConnectionDelegate next)
     {
+        // A peer on a Unix socket has no address.
         var peer = (connection.RemoteEndPoint as IPEndPoint)?.Address;
-        if (!trusted.Contains(peer))
+        var peerName = peer?.ToString() ?? "a Unix socket client";
+        if (!trusted.TrustsPeer(peer))
         {
-            LogRefused(logger, peer?.ToString() ?? "?", "not a trusted proxy (proxy.trusted)");
+            LogRefused(logger, peerName, "not a trusted proxy (proxy.trusted)");
             connection.Abort();
             return;
         }
@@ -35,13 +37,13 @@ internal sealed partial class ProxyProtocolListener(TrustedProxies trusted, Time
         }
         catch (OperationCanceledException)
         {
-            LogRefused(logger, peer!.ToString(), "no PROXY protocol header within limits.header_timeout");
+            LogRefused(logger, peerName, "no PROXY protocol header within limits.header_timeout");
             connection.Abort();
             return;
         }
         catch (InvalidDataException e)
         {
-            LogRefused(logger, peer!.ToString(), e.Message);
+            LogRefused(logger, peerName, e.Message);
             connection.Abort();
             return;
         }

@@ -7,22 +7,22 @@ namespace Tapster.Edge.Proxy;
 internal static class ProxySchema
 {
     // The parser comes first: static initializers run in order, and Settings uses it.
-    private static ValueParser<IReadOnlyList<IPNetwork>> Networks { get; } = new()
+    private static ValueParser<TrustedProxies> Trusted { get; } = new()
     {
-        TypeName = "list of addresses or CIDR networks",
+        TypeName = "list of addresses or CIDR networks, or \"unix\"",
         HelpName = "CIDR",
         Shape = CliShape.List,
         FromText = text => ParseAll(ValueParsers.TextList.FromText(text)),
         FromToml = (value, directory) => ParseAll(ValueParsers.TextList.FromToml(value, directory)),
-        Format = list => ValueParsers.TextList.Format([.. list.Select(n => n.ToString())]),
+        Format = trusted => ValueParsers.TextList.Format(trusted.Describe()),
     };
 
     public static IReadOnlyList<Setting> Settings { get; } =
     [
-        new TypedSetting<IReadOnlyList<IPNetwork>>
+        new TypedSetting<TrustedProxies>
         {
-            Key = "proxy.trusted", Flag = "--forwarded-allow-ips", Placeholder = "CIDR", Parser = Networks,
-            Doc = "Load balancers and proxies whose word about the client is believed: addresses or CIDR networks (\"10.0.0.0/8\", \"192.168.1.7\", \"2001:db8::/32\"; \"*\" for all, only where nothing else can reach Tapster). From them, X-Forwarded-For/-Proto/-Host, or else Forwarded (RFC 7239), set REMOTE_ADDR, wsgi.url_scheme and HTTP_HOST; from anyone else these headers and X-Real-IP are removed before the app sees the request. Gunicorn's forwarded_allow_ips, but empty by default: Gunicorn trusts 127.0.0.1, which lets any local process forge a client. The flag repeats; its environment twin is comma-separated.",
+            Key = "proxy.trusted", Flag = "--forwarded-allow-ips", Placeholder = "CIDR", Parser = Trusted,
+            Doc = "Load balancers and proxies whose word about the client is believed: addresses or CIDR networks (\"10.0.0.0/8\", \"192.168.1.7\", \"2001:db8::/32\"; \"*\" for all, only where nothing else can reach Tapster), and \"unix\" for whatever connects to a unix:PATH listener (a proxy on this machine). From them, X-Forwarded-For/-Proto/-Host, or else Forwarded (RFC 7239), set REMOTE_ADDR, wsgi.url_scheme and HTTP_HOST; from anyone else these headers and X-Real-IP are removed before the app sees the request. Gunicorn's forwarded_allow_ips, but empty by default: Gunicorn trusts 127.0.0.1, which lets any local process forge a client. The flag repeats; its environment twin is comma-separated.",
             DefaultDoc = "`[]` (trust no one)",
             Get = s => s.Proxy.Trusted, Set = (s, v) => s with { Proxy = s.Proxy with { Trusted = v } },
         },
@@ -36,26 +36,10 @@ internal static class ProxySchema
         },
     ];
 
-    private static Parsed<IReadOnlyList<IPNetwork>> ParseAll(Parsed<IReadOnlyList<string>> texts)
-    {
-        if (texts.Error is not null)
-        {
-            return Parsed<IReadOnlyList<IPNetwork>>.Fail(texts.Error);
-        }
-
-        var networks = new List<IPNetwork>();
-        foreach (var text in texts.Value)
-        {
-            if (!TrustedProxies.TryParse(text, out var parsed, out var error))
-            {
-                return Parsed<IReadOnlyList<IPNetwork>>.Fail(error!);
-            }
-
-            networks.AddRange(parsed);
-        }
-
-        return Parsed<IReadOnlyList<IPNetwork>>.Ok(networks);
-    }
+    private static Parsed<TrustedProxies> ParseAll(Parsed<IReadOnlyList<string>> texts) =>
+        texts.Error is not null ? Parsed<TrustedProxies>.Fail(texts.Error)
+        : TrustedProxies.ParseAll(texts.Value, out var error) is { } trusted ? Parsed<TrustedProxies>.Ok(trusted)
+        : Parsed<TrustedProxies>.Fail(error!);
 
     private static string? CheckProtocolListeners(ServeSettings settings)
     {
@@ -64,7 +48,7 @@ internal static class ProxySchema
             return null;
         }
 
-        if (settings.Proxy.Trusted.Count == 0)
+        if (settings.Proxy.Trusted.IsEmpty)
         {
             return "needs proxy.trusted (--forwarded-allow-ips): the addresses of the proxies allowed to send PROXY headers";
         }

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Tapster.Edge.Proxy;
 
 /// <summary>
@@ -9,7 +7,7 @@ namespace Tapster.Edge.Proxy;
 internal sealed record ProxySettings
 {
     /// <summary>Peers whose Forwarded / X-Forwarded-* headers and PROXY protocol headers are believed.</summary>
-    public IReadOnlyList<IPNetwork> Trusted { get; init; } = [];
+    public TrustedProxies Trusted { get; init; } = TrustedProxies.None;
 
     /// <summary>Listen addresses (as in http.listen or tls.listen) whose connections start with a PROXY protocol header.</summary>
     public IReadOnlyList<string> ProtocolListeners { get; init; } = [];

@@ -2,9 +2,28 @@ using System.Net;
 
 namespace Tapster.Edge.Proxy;
 
-/// <summary>The trusted proxy networks, matched the same way for IPv4 peers seen as IPv4-mapped IPv6.</summary>
-internal sealed class TrustedProxies(IReadOnlyList<IPNetwork> networks)
+/// <summary>
+/// The proxies whose word about the client is believed: networks, matched the same way for IPv4 peers
+/// seen as IPv4-mapped IPv6, and, with "unix", whatever connects to a unix:PATH listener (a proxy on
+/// this machine; the socket file's mode decides who can).
+/// </summary>
+internal sealed class TrustedProxies(IReadOnlyList<IPNetwork> networks, bool unixSockets)
 {
+    /// <summary>The word that stands for clients of the Unix socket listeners.</summary>
+    public const string UnixSocketsWord = "unix";
+
+    public static TrustedProxies None { get; } = new([], unixSockets: false);
+
+    public IReadOnlyList<IPNetwork> Networks => networks;
+
+    public bool UnixSockets => unixSockets;
+
+    public bool IsEmpty => networks.Count == 0 && !unixSockets;
+
+    /// <summary>The peer of a connection: its address, or null on a Unix socket, which has none.</summary>
+    public bool TrustsPeer(IPAddress? peer) => peer is null ? unixSockets : Contains(peer);
+
+    /// <summary>An address a forwarding header names; one it does not know (null) is never trusted.</summary>
     public bool Contains(IPAddress? address)
     {
         if (address is null)
@@ -26,6 +45,34 @@ internal sealed class TrustedProxies(IReadOnlyList<IPNetwork> networks)
         }
 
         return false;
+    }
+
+    /// <summary>The entries as written: networks, then "unix".</summary>
+    public IReadOnlyList<string> Describe() => [.. networks.Select(n => n.ToString()), .. unixSockets ? [UnixSocketsWord] : Array.Empty<string>()];
+
+    /// <summary>Reads every entry (see <see cref="TryParse"/>, and "unix"); the first bad one is the error.</summary>
+    public static TrustedProxies? ParseAll(IEnumerable<string> texts, out string? error)
+    {
+        error = null;
+        var all = new List<IPNetwork>();
+        var unix = false;
+        foreach (var text in texts)
+        {
+            if (text.Trim() == UnixSocketsWord)
+            {
+                unix = true;
+            }
+            else if (TryParse(text, out var parsed, out error))
+            {
+                all.AddRange(parsed);
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return new TrustedProxies(all, unix);
     }
 
     /// <summary>

@@ -53,6 +53,32 @@ public sealed class ParsingTests
         Assert.Contains(text.Split(':')[0], error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void BindAddress_TryParse_AcceptsAUnixSocketByItsAbsolutePath()
+    {
+        Assert.True(BindAddress.TryParse("unix:/run/tapster/app.sock", out var endPoint, out _));
+        Assert.Equal("/run/tapster/app.sock", Assert.IsType<System.Net.Sockets.UnixDomainSocketEndPoint>(endPoint).ToString());
+    }
+
+    [Theory]
+    [InlineData("unix:app.sock", "absolute path")]
+    [InlineData("unix:", "absolute path")]
+    [InlineData("unix:/run/tapster/", "names a directory")]
+    [InlineData("unix:/run/\0.sock", "NUL")]
+    public void BindAddress_TryParse_RefusesAUnixSocketPathItCannotUse(string text, string reason)
+    {
+        Assert.False(BindAddress.TryParse(text, out _, out var error));
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BindAddress_TryParse_RefusesAUnixSocketPathLongerThanSunPathHolds()
+    {
+        Assert.True(BindAddress.TryParse("unix:/" + new string('a', 106), out _, out _));
+        Assert.False(BindAddress.TryParse("unix:/" + new string('a', 107), out _, out var error));
+        Assert.Contains("107 bytes", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("1234", 1, 1234)]
     [InlineData("512KB", 1, 512_000)]

@@ -85,6 +85,17 @@ public sealed class TlsConfigTests
     }
 
     [Fact]
+    public void A_unix_socket_is_refused_as_a_tls_listener()
+    {
+        using var config = new TempConfig("""
+            [tls]
+            listen = ["unix:/run/tapster/tls.sock"]
+            """);
+
+        Assert.Contains(config.Load().Errors, e => e.Message.Contains("a Unix socket belongs in http.listen", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_listener_without_certificates_is_refused()
     {
         using var config = new TempConfig("""

@@ -7,7 +7,7 @@ namespace Tapster.Tests.Unit.Edge.Proxy;
 public sealed class ForwardedHeadersTests
 {
     static TrustedProxies Trust(params string[] networks) =>
-        new([.. networks.SelectMany(n => TrustedProxies.TryParse(n, out var parsed, out _) ? parsed : throw new ArgumentException(n))]);
+        TrustedProxies.ParseAll(networks, out var error) ?? throw new ArgumentException(error);
 
     static DefaultHttpContext Request(string peer, params (string Name, string Value)[] headers)
     {

@@ -10,8 +10,8 @@ public sealed class ProxyConfigTests
     {
         using var config = new TempConfig("[proxy]\ntrusted = [\"10.0.0.0/8\", \"192.168.1.7\"]\n");
 
-        Assert.Equal([IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("192.168.1.7/32")], config.LoadValid().Proxy.Trusted);
-        Assert.Equal([IPNetwork.Parse("172.16.0.0/12")], config.LoadValid(environment: new() { ["TAPSTER_FORWARDED_ALLOW_IPS"] = "172.16.0.0/12" }).Proxy.Trusted);
+        Assert.Equal([IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("192.168.1.7/32")], config.LoadValid().Proxy.Trusted.Networks);
+        Assert.Equal([IPNetwork.Parse("172.16.0.0/12")], config.LoadValid(environment: new() { ["TAPSTER_FORWARDED_ALLOW_IPS"] = "172.16.0.0/12" }).Proxy.Trusted.Networks);
     }
 
     [Fact]
