@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Tapster.Telemetry;
 
 namespace Tapster.Edge;
@@ -13,9 +14,12 @@ internal static class RequestLog
         var request = context.Request;
         // Host and User-Agent, as nginx's combined format has them; not the query string or the
         // Referer, which can carry tokens (password-reset links, signed URLs) into the logs.
+        // "OPTIONS *" has no path: its target is all there is. A client on a Unix socket has no
+        // address: "unix:", as nginx's $remote_addr says.
+        var path = request.Path.HasValue ? request.Path.Value! : context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
         log.Write(new AccessEntry(
-            requestId, request.Method, request.Path.Value ?? "", request.Protocol, context.Response.StatusCode, bytes,
-            Stopwatch.GetElapsedTime(started).TotalMilliseconds, queueMs, workerPid, context.Connection.RemoteIpAddress?.ToString(),
+            requestId, request.Method, path, request.Protocol, context.Response.StatusCode, bytes,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, queueMs, workerPid, context.Connection.RemoteIpAddress?.ToString() ?? "unix:",
             request.Host.Value, request.Headers.UserAgent.ToString()));
     }
 }

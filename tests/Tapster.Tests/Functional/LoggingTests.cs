@@ -110,6 +110,17 @@ public class LoggingTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task An_OPTIONS_request_for_the_whole_server_is_logged_with_its_asterisk_target()
+    {
+        var id = "asterisk-" + Guid.NewGuid().ToString("N");
+        using var raw = await RawHttp.ConnectAsync(Server.Port);
+        await raw.SendAsync($"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: {id}\r\n\r\n");
+        var e = await Server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("request_id") == id, Http.Short);
+        Assert.Equal("OPTIONS", e.Str("method"));
+        Assert.Equal("*", e.Str("path"));
+    }
+
+    [Fact]
     public async Task Every_request_gets_an_access_log_line_with_its_details()
     {
         var pid = int.Parse(await Server.Client.GetTextAsync("/pid"), CultureInfo.InvariantCulture);

@@ -36,6 +36,8 @@ public sealed class UnixSocketTests : IDisposable
         Assert.Equal("80", environ.GetProperty("SERVER_PORT").GetString());
         Assert.False(environ.TryGetProperty("REMOTE_ADDR", out _), "a Unix socket client has no address to give");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(SocketPath));
+        var access = await server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/environ", Http.Short);
+        Assert.Equal("unix:", access.Str("remote"));
         var listening = Assert.Single(server.Events("server.listening"));
         Assert.Contains($"unix:{SocketPath}", listening.Str("bind"), StringComparison.Ordinal);
 
