@@ -58,6 +58,67 @@ public sealed class FrameConnectionTests : IDisposable
         Assert.Null(FrameConnection.TryPair(new FrameConnection(requestsHere), responses));
     }
 
+    [Fact]
+    public async Task Random_byte_streams_are_read_as_whole_frames_or_refused_with_a_protocol_exception()
+    {
+        // What a worker sends is the app's to choose: frames with any header, cut off anywhere.
+        var random = new Random(20261125);
+        for (var round = 0; round < 200; round++)
+        {
+            var (here, there) = ConnectedPair();
+            var connection = new FrameConnection(here);
+            var stream = RandomFrames(random);
+            var sending = Task.Run(async () =>
+            {
+                try
+                {
+                    await there.SendAsync(stream);
+                    there.Shutdown(SocketShutdown.Send);
+                }
+                catch (SocketException)
+                {
+                    // The reader refused the stream before its end and closed its side.
+                }
+            });
+            using var cts = new CancellationTokenSource(Timeout);
+            try
+            {
+                while (await connection.ReadAsync(cts.Token))
+                {
+                    Assert.Equal(connection.Current.PayloadLength, connection.CurrentPayload.Length);
+                }
+            }
+            catch (ProtocolException)
+            {
+            }
+
+            connection.Dispose();
+            await sending.WaitAsync(Timeout);
+        }
+    }
+
+    /// <summary>Frames whose headers are mostly right, with payloads that are mostly whole, in random bytes.</summary>
+    private static byte[] RandomFrames(Random random)
+    {
+        var types = Enum.GetValues<FrameType>();
+        var stream = new List<byte>();
+        for (var frames = random.Next(1, 6); frames > 0; frames--)
+        {
+            var header = new byte[Frame.HeaderSize];
+            var length = random.Next(10) == 0 ? random.Next(Frame.MaxPayload - 8, Frame.MaxPayload + 8) : random.Next(0, 300);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)length);
+            header[4] = random.Next(8) == 0 ? (byte)random.Next(256) : (byte)types[random.Next(types.Length)];
+            header[5] = (byte)random.Next(3);
+            header[6] = random.Next(16) == 0 ? (byte)1 : (byte)0;
+            var payload = new byte[random.Next(6) == 0 ? random.Next(0, Math.Min(length + 1, 400)) : Math.Min(length, 4 * 1024 * 1024)];
+            random.NextBytes(payload);
+            stream.AddRange(random.Next(12) == 0 ? header[..random.Next(Frame.HeaderSize)] : header);
+            stream.AddRange(payload);
+        }
+
+        return [.. stream];
+    }
+
     public void Dispose()
     {
         foreach (var socket in _sockets)
