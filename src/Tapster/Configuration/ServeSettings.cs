@@ -3,6 +3,7 @@ using Tapster.Edge.Headers;
 using Tapster.Edge.Limits;
 using Tapster.Edge.Proxy;
 using Tapster.Edge.Static;
+using Tapster.Telemetry;
 using Tapster.Tls;
 
 namespace Tapster.Configuration;
@@ -90,6 +91,9 @@ internal sealed record ServeSettings
 
     /// <summary>[compression]: Brotli and gzip for the app's text responses.</summary>
     public CompressionSettings Compression { get; init; } = new();
+
+    /// <summary>[log]: Tapster's events from info up, and an access line for every request.</summary>
+    public LogSettings Log { get; init; } = new();
 
     /// <summary>[static]: none, so every request reaches the app unless the config says otherwise.</summary>
     public IReadOnlyList<StaticMount> StaticMounts { get; init; } = [];

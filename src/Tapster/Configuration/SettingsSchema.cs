@@ -5,6 +5,7 @@ using Tapster.Edge.Headers;
 using Tapster.Edge.Limits;
 using Tapster.Edge.Proxy;
 using Tapster.Edge.Static;
+using Tapster.Telemetry;
 using Tapster.Tls;
 
 namespace Tapster.Configuration;
@@ -146,6 +147,7 @@ internal static class SettingsSchema
         .. StaticSchema.Settings,
         .. TlsSchema.Settings,
         .. ProxySchema.Settings,
+        .. LogSchema.Settings,
     ];
 
     /// <summary>The setting at a TOML key path, or null.</summary>

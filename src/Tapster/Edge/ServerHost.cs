@@ -121,8 +121,8 @@ internal static partial class ServerHost
         using var loggerFactory = LoggerFactory.Create(logging =>
         {
             logging.ClearProviders();
-            logging.AddProvider(new SinkLoggerProvider(sink, LogLevel.Information));
-            logging.AddFilter("Microsoft", LogLevel.Warning);
+            logging.AddProvider(new SinkLoggerProvider(sink, settings.Log.MinimumLevel));
+            logging.AddFilter("Microsoft", (LogLevel)Math.Max((int)LogLevel.Warning, (int)settings.Log.MinimumLevel));
             // With this category enabled at any level, ASP.NET Core starts an Activity (a W3C trace
             // id) and a log scope for every request. It logs nothing Tapster's access line lacks.
             logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
@@ -180,7 +180,7 @@ internal static partial class ServerHost
         var proxyProtocol = new ProxyProtocolListener(trusted, settings.Limits.HeaderTimeout, loggerFactory.CreateLogger<ProxyProtocolListener>());
         var web = BuildWebApplication(settings, endPoints, unixSockets, tlsEndPoints, served, acme?.TlsAlpn01, proxyProtocol, loggerFactory, supervisor.RuntimeDirectory);
         var headers = new HeaderPolicy(settings.Headers, settings.Cors);
-        var accessLog = new AccessLog(sink);
+        var accessLog = new AccessLog(sink, settings.Log);
         var stop = new GracefulStop(settings.GracefulTimeout, logger);
         var handler = new RequestHandler(settings, dispatcher, supervisor, headers, new CompressionPolicy(settings.Compression), accessLog, appOutput, stop, loggerFactory.CreateLogger<RequestHandler>());
         var staticFiles = new StaticFiles(staticSites, headers, accessLog, stop, loggerFactory.CreateLogger<StaticFiles>());

@@ -3,11 +3,16 @@ using System.Text;
 
 namespace Tapster.Telemetry;
 
-/// <summary>One line per request: JSON for machines, a readable line at a terminal.</summary>
-internal sealed class AccessLog(LogSink sink)
+/// <summary>One line per request (but those [log] leaves out): JSON for machines, a readable line at a terminal.</summary>
+internal sealed class AccessLog(LogSink sink, LogSettings settings)
 {
     public void Write(in AccessEntry entry)
     {
+        if (!Wants(entry.Path, entry.Status))
+        {
+            return;
+        }
+
         if (sink.IsTerminal)
         {
             WriteText(entry);
@@ -36,6 +41,31 @@ internal sealed class AccessLog(LogSink sink)
         json.WriteString("host"u8, entry.Host);
         json.WriteString("user_agent"u8, entry.UserAgent);
         LineFormatter.EndJson(json, sink, buffer);
+    }
+
+    /// <summary>Whether the request at <paramref name="path"/> that ended with <paramref name="status"/> gets a line.</summary>
+    internal bool Wants(string path, int status)
+    {
+        if (!settings.Access)
+        {
+            return false;
+        }
+
+        if (status >= 400)
+        {
+            return true; // a failure, even at a health check, is news
+        }
+
+        foreach (var skipped in settings.AccessSkip)
+        {
+            if (path.StartsWith(skipped, StringComparison.Ordinal)
+                && (path.Length == skipped.Length || path[skipped.Length] == '/' || skipped == "/"))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void WriteText(in AccessEntry entry)

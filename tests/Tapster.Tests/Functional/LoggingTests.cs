@@ -121,6 +121,38 @@ public class LoggingTests(SharedProbeServer shared)
     }
 
     [Fact]
+    public async Task Log_level_warn_and_a_skipped_health_path_leave_out_info_events_and_successful_health_checks_only()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--log-level", "warn", "--access-log-skip", "/health");
+        using (var health = await server.Client.GetAsync("/health"))
+            Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal("ok", await server.Client.GetTextAsync("/"));
+        using (var missing = await server.Client.GetAsync("/health/missing"))
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+
+        // Lines come in the order the requests ended: once the last is there, the others would be too.
+        await server.WaitForEventAsync(e => e.Str("event") == "access" && e.Str("path") == "/health/missing", Http.Short);
+        Assert.Contains(server.Events("access"), e => e.Str("path") == "/");
+        Assert.DoesNotContain(server.Events("access"), e => e.Str("path") == "/health");
+        Assert.Empty(server.Events("worker.ready"));
+        Assert.Empty(server.Events("server.listening"));
+    }
+
+    [Fact]
+    public async Task Without_access_lines_the_app_output_is_still_logged()
+    {
+        await using var server = await TapsterServer.StartAsync("probe:app", "--workers", "1", "--no-access-log");
+        var q = Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal("printed", await server.Client.GetTextAsync($"/print?q=first-{q}"));
+        Assert.Equal("printed", await server.Client.GetTextAsync($"/print?q=second-{q}"));
+
+        // The first request's line would have been written before the second request began.
+        await server.WaitForEventAsync(e => e.Str("event") == "app.log" && (e.Str("text") ?? "").Contains($"stdout-marker-second-{q}", StringComparison.Ordinal), Http.Short);
+        Assert.Empty(server.Events("access"));
+        Assert.Single(server.Events("server.listening"));
+    }
+
+    [Fact]
     public async Task Every_request_gets_an_access_log_line_with_its_details()
     {
         var pid = int.Parse(await Server.Client.GetTextAsync("/pid"), CultureInfo.InvariantCulture);
