@@ -4,8 +4,8 @@ Every Python process of an app holds the worker socket's token, so a worker (or 
 can send a valid HELLO naming another worker. The zygote makes every worker after the first pause
 for 3 s before it connects, so a new sibling stays "starting" long enough to be claimed.
 
-  GET /claim?worker=N   a forked child connects as worker N's control connection; returns
-                        "admitted" if Tapster kept the connection open for a second, else "refused"
+  GET /claim?worker=N&role=R   a forked child connects as worker N's R connection (control or
+                        stdout); returns "admitted" if Tapster kept it open for a second, else "refused"
   GET /                 "ok"
 """
 
@@ -14,7 +14,9 @@ import os
 import select
 import time
 
-from tapster_bridge.protocol import ROLE_CONTROL
+from urllib.parse import parse_qs
+
+from tapster_bridge.protocol import ROLE_CONTROL, ROLE_STDOUT
 from tapster_bridge.worker import Worker, connect
 
 _ZYGOTE = os.getpid()
@@ -39,12 +41,12 @@ def _this_worker():
     return next(o for o in gc.get_objects() if isinstance(o, Worker))
 
 
-def _claim(worker_id):
+def _claim(worker_id, role):
     me = _this_worker()
     child = os.fork()
     if child == 0:
         try:
-            sock, _ = connect(me.path, ROLE_CONTROL, worker_id, 0, me.token)
+            sock, _ = connect(me.path, role, worker_id, 0, me.token)
             # Tapster answers WELCOME before it judges the claim: a refused claim is closed soon after.
             readable, _, _ = select.select([sock], [], [], 1.0)
             os._exit(1 if readable else 0)
@@ -56,7 +58,9 @@ def _claim(worker_id):
 
 def app(environ, start_response):
     if environ["PATH_INFO"] == "/claim":
-        body = _claim(int(environ["QUERY_STRING"].removeprefix("worker="))).encode()
+        query = parse_qs(environ["QUERY_STRING"])
+        role = {"control": ROLE_CONTROL, "stdout": ROLE_STDOUT}[query["role"][0]]
+        body = _claim(int(query["worker"][0]), role).encode()
     else:
         body = b"ok"
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])

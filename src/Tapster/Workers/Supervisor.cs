@@ -213,11 +213,8 @@ internal sealed partial class Supervisor : IAsyncDisposable
             case SupervisorEvent.Exited exited:
                 OnExited(exited.Pid, exited.Status);
                 break;
-            case SupervisorEvent.ControlConnected control:
-                OnControlConnected(control.Hello, control.Connection);
-                break;
-            case SupervisorEvent.SlotConnected slot:
-                OnSlotConnected(slot.Hello, slot.Connection);
+            case SupervisorEvent.WorkerConnected connected:
+                OnWorkerConnected(connected.Hello, connected.Connection);
                 break;
             case SupervisorEvent.WorkerFailedToBoot failedWorker:
                 if (_workers.TryGetValue(failedWorker.WorkerId, out var bootWorker))
@@ -282,20 +279,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
             case PeerRole.Zygote:
                 Post(new SupervisorEvent.ZygoteConnected(connection, hello.Pid));
                 break;
-            case PeerRole.WorkerControl:
-                Post(new SupervisorEvent.ControlConnected(hello, connection));
-                break;
-            case PeerRole.WorkerStdout or PeerRole.WorkerStderr:
+            case PeerRole.WorkerStdout or PeerRole.WorkerStderr when connection.HasUnreadBytes:
                 // Raw output follows WELCOME; a byte before it is not output, it is a broken peer.
-                if (connection.HasUnreadBytes)
-                {
-                    throw new ProtocolException("an output connection sent bytes before WELCOME");
-                }
-
-                _ = _output.CaptureAsync(connection.Socket, "worker", hello.WorkerId, hello.Pid, hello.Role == PeerRole.WorkerStdout ? "stdout" : "stderr");
-                break;
+                throw new ProtocolException("an output connection sent bytes before WELCOME");
             default:
-                Post(new SupervisorEvent.SlotConnected(hello, connection));
+                Post(new SupervisorEvent.WorkerConnected(hello, connection));
                 break;
         }
 
@@ -679,14 +667,38 @@ internal sealed partial class Supervisor : IAsyncDisposable
         worker.EarlyArrivals.Clear();
         foreach (var (hello, connection) in early)
         {
-            if (hello.Role == PeerRole.WorkerControl)
-            {
+            OnWorkerConnected(hello, connection);
+        }
+    }
+
+    private void OnWorkerConnected(Hello hello, FrameConnection connection)
+    {
+        switch (hello.Role)
+        {
+            case PeerRole.WorkerControl:
                 OnControlConnected(hello, connection);
-            }
-            else
-            {
+                break;
+            case PeerRole.WorkerStdout or PeerRole.WorkerStderr:
+                OnOutputConnected(hello, connection);
+                break;
+            default:
                 OnSlotConnected(hello, connection);
-            }
+                break;
+        }
+    }
+
+    /// <summary>The worker's fd 1 or 2: what it writes there is logged line by line, tagged with it.</summary>
+    private void OnOutputConnected(Hello hello, FrameConnection connection)
+    {
+        if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting)
+        {
+            connection.Dispose();
+            return;
+        }
+
+        if (FromItsProcess(worker, hello, connection))
+        {
+            _ = _output.CaptureAsync(connection.Socket, "worker", hello.WorkerId, hello.Pid, hello.Role == PeerRole.WorkerStdout ? "stdout" : "stderr");
         }
     }
 

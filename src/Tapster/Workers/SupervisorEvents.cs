@@ -17,9 +17,8 @@ internal abstract record SupervisorEvent
 
     public sealed record Exited(int Pid, int Status) : SupervisorEvent;
 
-    public sealed record ControlConnected(Hello Hello, FrameConnection Connection) : SupervisorEvent;
-
-    public sealed record SlotConnected(Hello Hello, FrameConnection Connection) : SupervisorEvent;
+    /// <summary>A worker's control, slot or output connection passed the handshake.</summary>
+    public sealed record WorkerConnected(Hello Hello, FrameConnection Connection) : SupervisorEvent;
 
     public sealed record WorkerFailedToBoot(uint WorkerId, BootError Error) : SupervisorEvent;
 
