@@ -26,7 +26,8 @@ internal sealed class RequestBody : IDisposable
     /// <summary>The file holding the body when it was too large for memory; null otherwise.</summary>
     public string? SpoolPath { get; }
 
-    public ReadOnlySpan<byte> Inline => _buffer.AsSpan(0, SpoolPath is null ? (int)Length : 0);
+    /// <summary>The body when it is held in memory; empty when spooled.</summary>
+    public ReadOnlyMemory<byte> InlineMemory => _buffer.AsMemory(0, SpoolPath is null ? (int)Length : 0);
 
     public bool IsEmpty => Length == 0;
 

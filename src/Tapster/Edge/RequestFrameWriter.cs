@@ -22,9 +22,9 @@ internal static class RequestFrameWriter
     /// <summary>Room kept for a spool file's path: PATH_MAX, whatever the directory.</summary>
     private const int SpoolPathRoom = 4096;
 
-    /// <summary>An upper bound of the frame's size (<see cref="Write"/> needs that much room).</summary>
+    /// <summary>An upper bound of what <see cref="Write"/> writes (it needs that much room): the frame without an inline body.</summary>
     public static int MaxSize(HttpContext context, string requestId, string scriptName, RequestBody body) =>
-        HeadSize(context, requestId, scriptName) + (body.SpoolPath is null ? (int)body.Length : Encoding.UTF8.GetMaxByteCount(body.SpoolPath.Length));
+        HeadSize(context, requestId, scriptName) + (body.SpoolPath is null ? 0 : Encoding.UTF8.GetMaxByteCount(body.SpoolPath.Length));
 
     /// <summary>
     /// The largest body the frame can carry inline within <see cref="Frame.MaxPayload"/>; a larger one
@@ -52,7 +52,11 @@ internal static class RequestFrameWriter
         return size;
     }
 
-    /// <summary>Writes the frame into <paramref name="destination"/> (at least <see cref="MaxSize"/> bytes); returns its length.</summary>
+    /// <summary>
+    /// Writes the frame into <paramref name="destination"/> (at least <see cref="MaxSize"/> bytes) up to
+    /// its inline body, which is sent right after it from where it is (<see cref="RequestBody.InlineMemory"/>):
+    /// a 1 MiB upload is not copied, and no buffer of that size stays with the slot. Returns the length written.
+    /// </summary>
     public static int Write(Span<byte> destination, HttpContext context, string requestId, string scriptName, RequestBody body)
     {
         var feature = context.Features.GetRequiredFeature<IHttpRequestFeature>();
@@ -140,21 +144,10 @@ internal static class RequestFrameWriter
         }
 
         var tableLength = table.Complete();
-        var bodyStart = payload[(4 + tableLength)..];
-        int bodyLength;
-        if (body.SpoolPath is not null)
-        {
-            bodyLength = Encoding.UTF8.GetBytes(body.SpoolPath, bodyStart);
-        }
-        else
-        {
-            body.Inline.CopyTo(bodyStart);
-            bodyLength = body.Inline.Length;
-        }
-
-        var payloadLength = 4 + tableLength + bodyLength;
-        Frame.WriteHeader(destination, FrameType.Request, payloadLength);
-        return Frame.HeaderSize + payloadLength;
+        var pathLength = body.SpoolPath is null ? 0 : Encoding.UTF8.GetBytes(body.SpoolPath, payload[(4 + tableLength)..]);
+        var written = 4 + tableLength + pathLength;
+        Frame.WriteHeader(destination, FrameType.Request, written + body.InlineMemory.Length);
+        return Frame.HeaderSize + written;
     }
 
     /// <summary>Splits a request target into its path and query; absolute-form targets lose their scheme and authority.</summary>

@@ -99,7 +99,7 @@ internal sealed partial class RequestHandler(
                 var frame = slot.SendBuffer(RequestFrameWriter.MaxSize(context, requestId, settings.ScriptName, body));
                 var length = RequestFrameWriter.Write(frame, context, requestId, settings.ScriptName, body);
                 slot.Deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
-                outcome = await exchange.RunAsync(frame.AsMemory(0, length)).ConfigureAwait(false);
+                outcome = await exchange.RunAsync(frame.AsMemory(0, length), body.InlineMemory).ConfigureAwait(false);
                 relayed = true;
             }
             finally

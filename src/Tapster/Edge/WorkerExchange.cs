@@ -97,12 +97,14 @@ internal sealed class WorkerExchange : IAsyncDisposable
     /// <summary>Why the app's response was refused (bad status or header); null when it was fine.</summary>
     public string? AppError { get; private set; }
 
-    public async Task<ExchangeOutcome> RunAsync(ReadOnlyMemory<byte> requestFrame)
+    /// <summary>Sends the request frame (<paramref name="inlineBody"/> completes it) and relays the response.</summary>
+    public async Task<ExchangeOutcome> RunAsync(ReadOnlyMemory<byte> requestFrame, ReadOnlyMemory<byte> inlineBody)
     {
         var connection = _slot.Connection;
         try
         {
             await connection.SendAsync(requestFrame).ConfigureAwait(false);
+            await connection.SendAsync(inlineBody).ConfigureAwait(false);
             while (true)
             {
                 if (!await connection.ReadAsync().ConfigureAwait(false))
@@ -280,7 +282,9 @@ internal sealed class WorkerExchange : IAsyncDisposable
         }
 
         Emit(chunk.Span);
-        if (_slot.Connection.HasBufferedFrame)
+        // More is here already, or this was a piece of a large chunk whose rest is on its way: the
+        // chunk is flushed whole, as the app yielded it, and one flush carries as much as it can.
+        if (_slot.Connection.HasBufferedFrame || _slot.Connection.InsideBody)
         {
             return;
         }

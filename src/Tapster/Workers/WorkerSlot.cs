@@ -9,7 +9,7 @@ namespace Tapster.Workers;
 /// </summary>
 internal sealed class WorkerSlot(WorkerProcess worker, int index, FrameConnection connection)
 {
-    private byte[] _sendBuffer = new byte[16 * 1024];
+    private readonly byte[] _ownSendBuffer = new byte[16 * 1024];
     private long _heldDeadline;
     private long _pausedAt;
 
@@ -50,14 +50,10 @@ internal sealed class WorkerSlot(WorkerProcess worker, int index, FrameConnectio
         }
     }
 
-    /// <summary>A send buffer of at least <paramref name="size"/> bytes, reused across requests.</summary>
-    public byte[] SendBuffer(int size)
-    {
-        if (_sendBuffer.Length < size)
-        {
-            _sendBuffer = new byte[Math.Max(size, _sendBuffer.Length * 2)];
-        }
-
-        return _sendBuffer;
-    }
+    /// <summary>
+    /// A buffer of at least <paramref name="size"/> bytes for the head of the next request frame (the
+    /// body goes from where it already is): the slot's own, reused, or for huge request headers a new
+    /// one that is not kept.
+    /// </summary>
+    public byte[] SendBuffer(int size) => size <= _ownSendBuffer.Length ? _ownSendBuffer : new byte[size];
 }

@@ -8,25 +8,39 @@ namespace Tapster.Workers.Protocol;
 /// </summary>
 internal sealed class FrameConnection : IDisposable
 {
-    // Most frames are a few hundred bytes; the buffer grows for the rare large one (up to MaxPayload).
-    private const int InitialBufferSize = 16 * 1024;
+    /// <summary>
+    /// Each connection reads into a buffer of its own, 16 KiB (most frames are a few hundred bytes), or
+    /// once a large response body came through, <see cref="BodyBufferSize"/>, and no more: a BODY frame
+    /// larger than the buffer is handed out in pieces as it arrives (BODY frames of their own, which is
+    /// what its bytes are), so a worker thread's connection never holds a whole 2 MiB chunk. The rare
+    /// other frame that is larger (a START with huge headers) gets a buffer of its own, dropped once read.
+    /// </summary>
+    internal const int InitialBufferSize = 16 * 1024;
+
+    /// <summary>Large enough that a piece costs little next to what it carries (3% below reading 2 MiB chunks whole).</summary>
+    internal const int BodyBufferSize = 256 * 1024;
 
     private readonly Socket _receiveSocket;
     private readonly Socket _sendSocket;
+    private byte[] _own;
     private byte[] _buffer;
     private int _start;
     private int _end;
+
+    /// <summary>Bytes of the BODY frame being handed out in pieces that have not been read yet.</summary>
+    private int _bodyLeft;
 
     public FrameConnection(Socket socket)
         : this(socket, socket, new byte[InitialBufferSize])
     {
     }
 
-    private FrameConnection(Socket receive, Socket send, byte[] buffer)
+    private FrameConnection(Socket receive, Socket send, byte[] own)
     {
         _receiveSocket = receive;
         _sendSocket = send;
-        _buffer = buffer;
+        _own = own;
+        _buffer = own;
     }
 
     /// <summary>The socket frames are read from (and, for a single connection, sent on).</summary>
@@ -39,23 +53,28 @@ internal sealed class FrameConnection : IDisposable
     /// </summary>
     public static FrameConnection? TryPair(FrameConnection sendTo, FrameConnection receiveFrom) =>
         !sendTo.HasUnreadBytes && !receiveFrom.HasUnreadBytes
-            ? new FrameConnection(receiveFrom._receiveSocket, sendTo._sendSocket, receiveFrom._buffer)
+            ? new FrameConnection(receiveFrom._receiveSocket, sendTo._sendSocket, receiveFrom._own)
             : null;
 
     /// <summary>Bytes received past the last frame read: on a connection that was only handshaken, the peer broke the protocol.</summary>
     public bool HasUnreadBytes => _end != _start;
 
-    /// <summary>The frame last returned by <see cref="ReadAsync"/>.</summary>
+    /// <summary>The frame last returned by <see cref="ReadAsync"/> (a piece of a large BODY is a BODY of its own).</summary>
     public FrameHeader Current { get; private set; }
 
     public ReadOnlyMemory<byte> CurrentPayload { get; private set; }
 
-    /// <summary>Whether a whole frame is already buffered, so the next read will not wait on the socket.</summary>
+    /// <summary>Whether the next read can return without waiting on the socket.</summary>
     public bool HasBufferedFrame
     {
         get
         {
             var available = _end - _start;
+            if (_bodyLeft > 0)
+            {
+                return available > 0;
+            }
+
             if (available < Frame.HeaderSize)
             {
                 return false;
@@ -66,9 +85,28 @@ internal sealed class FrameConnection : IDisposable
         }
     }
 
+    /// <summary>Whether the last read was a piece of a BODY frame whose rest is still to come.</summary>
+    public bool InsideBody => _bodyLeft > 0;
+
+    /// <summary>The size of the buffer frames are read into now.</summary>
+    internal int CurrentBufferSize => _buffer.Length;
+
     /// <summary>Reads the next frame; false on a clean end of stream between frames.</summary>
     public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken = default)
     {
+        // The last payload is no longer valid: a buffer made for one large frame is dropped.
+        if (_start == _end && _buffer != _own)
+        {
+            CurrentPayload = default;
+            _buffer = _own;
+            _start = _end = 0;
+        }
+
+        if (_bodyLeft > 0)
+        {
+            return await ReadBodyPieceAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (!await FillAsync(Frame.HeaderSize, cancellationToken).ConfigureAwait(false))
         {
             if (_end != _start)
@@ -80,6 +118,22 @@ internal sealed class FrameConnection : IDisposable
         }
 
         var header = Frame.ReadHeader(_buffer.AsSpan(_start, Frame.HeaderSize));
+        if (header.Type == FrameType.Body && Frame.HeaderSize + header.PayloadLength > _buffer.Length)
+        {
+            _start += Frame.HeaderSize;
+            _bodyLeft = header.PayloadLength;
+            if (_buffer == _own && _own.Length < BodyBufferSize)
+            {
+                var larger = new byte[BodyBufferSize];
+                _own.AsSpan(_start, _end - _start).CopyTo(larger);
+                _end -= _start;
+                _start = 0;
+                _buffer = _own = larger;
+            }
+
+            return await ReadBodyPieceAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (!await FillAsync(Frame.HeaderSize + header.PayloadLength, cancellationToken).ConfigureAwait(false))
         {
             throw new ProtocolException("connection ended inside a frame payload");
@@ -88,6 +142,22 @@ internal sealed class FrameConnection : IDisposable
         Current = header;
         CurrentPayload = _buffer.AsMemory(_start + Frame.HeaderSize, header.PayloadLength);
         _start += Frame.HeaderSize + header.PayloadLength;
+        return true;
+    }
+
+    /// <summary>The next piece of a large BODY frame: whatever of it has arrived, at least one byte.</summary>
+    private async ValueTask<bool> ReadBodyPieceAsync(CancellationToken cancellationToken)
+    {
+        if (!await FillAsync(1, cancellationToken).ConfigureAwait(false))
+        {
+            throw new ProtocolException("connection ended inside a frame payload");
+        }
+
+        var length = Math.Min(_end - _start, _bodyLeft);
+        Current = new FrameHeader(FrameType.Body, 0, length);
+        CurrentPayload = _buffer.AsMemory(_start, length);
+        _start += length;
+        _bodyLeft -= length;
         return true;
     }
 
@@ -111,6 +181,11 @@ internal sealed class FrameConnection : IDisposable
         if (_end - _start >= needed)
         {
             return true;
+        }
+
+        if (_start == _end)
+        {
+            _start = _end = 0; // the whole buffer for what comes next
         }
 
         MakeRoom(needed);
@@ -151,8 +226,8 @@ internal sealed class FrameConnection : IDisposable
 
         if (_buffer.Length < needed)
         {
-            // Grows only for a frame whose length was already checked against MaxPayload.
-            var larger = new byte[Math.Max(needed, _buffer.Length * 2)];
+            // Only for a frame other than BODY whose length was already checked against MaxPayload.
+            var larger = new byte[needed];
             _buffer.AsSpan(_start, available).CopyTo(larger);
             _buffer = larger;
             _start = 0;

@@ -13,7 +13,7 @@ public sealed class RequestBodyTests : IDisposable
         using var body = await ReadAsync(new byte[1000], spoolThreshold: 4096);
 
         Assert.Null(body!.SpoolPath);
-        Assert.Equal(1000, body.Inline.Length);
+        Assert.Equal(1000, body.InlineMemory.Length);
         Assert.Empty(_spool.GetFiles());
     }
 

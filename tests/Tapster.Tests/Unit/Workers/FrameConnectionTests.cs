@@ -59,6 +59,59 @@ public sealed class FrameConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_large_body_frame_is_handed_out_in_pieces_through_the_connections_own_buffer()
+    {
+        var (here, there) = ConnectedPair();
+        using var connection = new FrameConnection(here);
+        var body = new byte[1024 * 1024];
+        new Random(7).NextBytes(body);
+        using var cts = new CancellationTokenSource(Timeout);
+        var sending = there.SendAsync(WholeFrame(FrameType.Body, body).Concat(EmptyFrame(FrameType.End)).ToArray()); // more than the socket holds
+
+        var received = new List<byte>();
+        while (received.Count < body.Length)
+        {
+            Assert.True(await connection.ReadAsync(cts.Token));
+            Assert.Equal(FrameType.Body, connection.Current.Type);
+            Assert.Equal(connection.Current.PayloadLength, connection.CurrentPayload.Length);
+            Assert.Equal(FrameConnection.BodyBufferSize, connection.CurrentBufferSize);
+            received.AddRange(connection.CurrentPayload.ToArray());
+        }
+
+        Assert.True(received.SequenceEqual(body));
+        Assert.True(await connection.ReadAsync(cts.Token));
+        Assert.Equal(FrameType.End, connection.Current.Type);
+        await sending.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Another_frame_larger_than_the_buffer_gets_one_of_its_own_that_is_dropped_after_it()
+    {
+        var (here, there) = ConnectedPair();
+        using var connection = new FrameConnection(here);
+        var headers = new byte[FrameConnection.InitialBufferSize * 2];
+        new Random(8).NextBytes(headers);
+        using var cts = new CancellationTokenSource(Timeout);
+        var sending = there.SendAsync(WholeFrame(FrameType.Start, headers));
+
+        Assert.True(await connection.ReadAsync(cts.Token));
+        Assert.True(connection.CurrentPayload.Span.SequenceEqual(headers));
+        await sending.WaitAsync(Timeout);
+        await there.SendAsync(EmptyFrame(FrameType.End));
+        Assert.True(await connection.ReadAsync(cts.Token));
+        Assert.Equal(FrameType.End, connection.Current.Type);
+        Assert.Equal(FrameConnection.InitialBufferSize, connection.CurrentBufferSize);
+    }
+
+    private static byte[] WholeFrame(FrameType type, byte[] payload)
+    {
+        var frame = new byte[Frame.HeaderSize + payload.Length];
+        Frame.WriteHeader(frame, type, payload.Length);
+        payload.CopyTo(frame, Frame.HeaderSize);
+        return frame;
+    }
+
+    [Fact]
     public async Task Random_byte_streams_are_read_as_whole_frames_or_refused_with_a_protocol_exception()
     {
         // What a worker sends is the app's to choose: frames with any header, cut off anywhere.
