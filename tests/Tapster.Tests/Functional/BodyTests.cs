@@ -35,6 +35,21 @@ public class BodyTests(SharedProbeServer shared)
         Assert.Equal("5242880", json.Str("content_length"));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16 * 1024)] // past the slot's own buffer for the request head
+    [InlineData(1024 * 1024)] // the largest body sent inline, after the head
+    [InlineData(1024 * 1024 + 1)] // the smallest spooled one
+    public async Task An_upload_on_either_side_of_the_spool_threshold_reaches_the_app_intact(int size)
+    {
+        var data = RandomBytes(size, size);
+        using var content = new ByteArrayContent(data);
+        using var r = await Server.Client.PostAsync("/echo", content);
+        var json = await JsonOf(r);
+        Assert.Equal(size, json.GetProperty("bytes").GetInt32());
+        Assert.Equal(Http.Sha256Hex(data), json.Str("sha256"));
+    }
+
     [Fact]
     public async Task A_5_MB_upload_read_by_flask_get_data_is_intact()
     {
