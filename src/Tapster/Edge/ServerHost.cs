@@ -215,6 +215,9 @@ internal static partial class ServerHost
         var listening = string.Join(", ", web.Urls.Where(u => !u.Equals(InternalHttp2Url(supervisor.RuntimeDirectory), StringComparison.Ordinal))
             .Select(u => u.StartsWith("http://", StringComparison.Ordinal) ? u["http://".Length..] : u));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
+        using var systemd = SystemdNotify.From(ServeSettings.ProcessEnvironment());
+        systemd?.Ready($"Listening on {listening} with {settings.Workers} workers x {settings.Threads} threads");
+        using var stopping = web.Lifetime.ApplicationStopping.Register(() => systemd?.Stopping());
         StartupTrim.Run();
         await stop.RunAsync(web).ConfigureAwait(false);
         await supervisor.StopAsync().ConfigureAwait(false);

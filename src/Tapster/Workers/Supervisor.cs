@@ -321,7 +321,10 @@ internal sealed partial class Supervisor : IAsyncDisposable
         start.Environment.Clear();
         foreach (var (name, value) in _settings.AppEnvironment)
         {
-            start.Environment[name] = value;
+            if (!SystemdNotify.Variables.Contains(name, StringComparer.Ordinal))
+            {
+                start.Environment[name] = value;
+            }
         }
 
         start.Environment["TAPSTER_BRIDGE"] = _bridgeDirectory;

@@ -1,0 +1,60 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace Tapster.Tests.Functional;
+
+[Collection(FunctionalGroup.Name)]
+public sealed class SystemdNotifyTests : IDisposable
+{
+    readonly string directory = Directory.CreateTempSubdirectory("tapster-notify-").FullName;
+    readonly Socket systemd = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+
+    public SystemdNotifyTests() => systemd.Bind(new UnixDomainSocketEndPoint(Path.Combine(directory, "notify")));
+
+    public void Dispose()
+    {
+        systemd.Dispose();
+        Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>The next message systemd would get, within the timeout.</summary>
+    async Task<string> NextMessageAsync()
+    {
+        var buffer = new byte[4096];
+        using var cts = new CancellationTokenSource(Http.Short);
+        var length = await systemd.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+        return Encoding.UTF8.GetString(buffer, 0, length);
+    }
+
+    [Fact]
+    public async Task Under_Type_notify_systemd_hears_ready_once_the_app_serves_then_the_watchdog_then_stopping()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["NOTIFY_SOCKET"] = Path.Combine(directory, "notify"),
+            ["WATCHDOG_USEC"] = "400000",
+        };
+        await using var server = await TapsterServer.StartAsync("envprobe:app", env, "--workers", "1");
+
+        var ready = await NextMessageAsync();
+        Assert.StartsWith("READY=1\n", ready, StringComparison.Ordinal);
+        Assert.Contains($"STATUS=Listening on 127.0.0.1:{server.Port} with 1 workers", ready, StringComparison.Ordinal);
+        Assert.Contains($"MAINPID={server.Pid}", ready, StringComparison.Ordinal);
+        Assert.Equal("WATCHDOG=1", await NextMessageAsync());
+        Assert.Equal("WATCHDOG=1", await NextMessageAsync());
+
+        // Meant for Tapster: the app cannot speak for the service.
+        var seen = await server.Client.GetTextAsync("/?k=NOTIFY_SOCKET&k=WATCHDOG_USEC");
+        Assert.Equal("""{"NOTIFY_SOCKET": null, "WATCHDOG_USEC": null}""", seen);
+
+        server.SendSigterm();
+        string message;
+        do
+        {
+            message = await NextMessageAsync();
+        }
+        while (message == "WATCHDOG=1");
+        Assert.StartsWith("STOPPING=1\n", message, StringComparison.Ordinal);
+        Assert.Equal(0, await server.WaitForExitAsync(Http.Long));
+    }
+}
