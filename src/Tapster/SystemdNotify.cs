@@ -13,8 +13,11 @@ namespace Tapster;
 /// </summary>
 internal sealed class SystemdNotify : IDisposable
 {
-    /// <summary>Meant for Tapster alone: the app does not get them, so it cannot speak for the service.</summary>
-    public static readonly string[] Variables = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"];
+    /// <summary>
+    /// What systemd tells Tapster alone (notification, watchdog, socket activation): the app does not get
+    /// them, so it can neither speak for the service nor take its sockets for its own.
+    /// </summary>
+    public static readonly string[] Variables = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"];
 
     private readonly Socket _socket;
     private readonly UnixDomainSocketEndPoint _target;

@@ -59,7 +59,7 @@ internal static class SettingsSchema
         new TypedSetting<IReadOnlyList<string>>
         {
             Key = "http.listen", Flag = "--bind", Alias = "-b", Placeholder = "HOST:PORT", Parser = ValueParsers.TextList,
-            Doc = "Addresses to listen on, HOST:PORT (0.0.0.0:8000, [::]:8000, :8000, localhost:8000), or unix:PATH, a Unix socket for a proxy on this machine (absolute path; the file gets mode 0660, so the proxy joins Tapster's group; a stale one is replaced; see docs/proxy.md). The flag repeats; its environment twin is comma-separated.",
+            Doc = "Addresses to listen on, HOST:PORT (0.0.0.0:8000, [::]:8000, :8000, localhost:8000), or unix:PATH, a Unix socket for a proxy on this machine (absolute path; the file gets mode 0660, so the proxy joins Tapster's group; a stale one is replaced; see docs/proxy.md), or fd://N, a listening socket Tapster was started with (systemd socket activation: ListenStream= passes them from 3 on). The flag repeats; its environment twin is comma-separated.",
             Check = CheckListen,
             Get = s => s.Bind, Set = (s, v) => s with { Bind = v },
         },

@@ -2,18 +2,21 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.AspNetCore.Connections;
 
 namespace Tapster.Edge;
 
 /// <summary>
 /// A --bind value: <c>HOST:PORT</c>, <c>[IPv6]:PORT</c>, <c>:PORT</c> (all interfaces), <c>localhost:PORT</c>,
-/// or <c>unix:/ABSOLUTE/PATH</c> (a Unix socket, for a proxy on the same machine).
+/// <c>unix:/ABSOLUTE/PATH</c> (a Unix socket, for a proxy on the same machine), or <c>fd://N</c> (a
+/// listening socket Tapster was started with: systemd socket activation).
 /// </summary>
 internal static class BindAddress
 {
     private const int SolSocket = 1;
     private const int SoReuseAddr = 2;
     private const string UnixPrefix = "unix:";
+    private const string FdPrefix = "fd://";
 
     /// <summary>sun_path holds 108 bytes, the terminating NUL included.</summary>
     private const int MaxUnixPathBytes = 107;
@@ -27,10 +30,23 @@ internal static class BindAddress
             return TryParseUnix(text, text[UnixPrefix.Length..], out endPoint, out error);
         }
 
+        if (text.StartsWith(FdPrefix, StringComparison.Ordinal))
+        {
+            // 0-2 are stdin, stdout and stderr; systemd passes sockets from 3 on.
+            if (!int.TryParse(text.AsSpan(FdPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var fd) || fd < 3)
+            {
+                error = $"'{text}' is not fd://N with N a descriptor number from 3 (systemd passes sockets from 3 on)";
+                return false;
+            }
+
+            endPoint = new FileHandleEndPoint((ulong)fd, FileHandleType.Auto);
+            return true;
+        }
+
         var colon = text.LastIndexOf(':');
         if (colon < 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
         {
-            error = $"'{text}' is not HOST:PORT (for example 127.0.0.1:8000 or [::]:443) or unix:PATH";
+            error = $"'{text}' is not HOST:PORT (for example 127.0.0.1:8000 or [::]:443), unix:PATH or fd://N";
             return false;
         }
 

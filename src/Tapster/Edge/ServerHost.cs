@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -103,6 +104,12 @@ internal static partial class ServerHost
         if (BindAddress.ProbeAll(tcpEndPoints.Concat(tlsEndPoints.Zip(settings.Tls.Listen))) is { } bindError)
         {
             return Fail(errors, bindError, BootFailure.SpecExitCode);
+        }
+
+        if (InheritedSockets.Adopt(endPoints.Zip(settings.Bind).Where(bind => bind.First is FileHandleEndPoint)
+                .Select(bind => ((FileHandleEndPoint)bind.First, bind.Second))) is { } inheritedError)
+        {
+            return Fail(errors, inheritedError, BootFailure.SpecExitCode);
         }
 
         UnixSockets unixSockets;

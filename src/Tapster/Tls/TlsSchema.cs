@@ -141,7 +141,7 @@ internal static class TlsSchema
 
             if (endPoint is not System.Net.IPEndPoint)
             {
-                return $"'{address}': TLS listens on TCP addresses; a Unix socket belongs in http.listen (--bind), behind a proxy that terminates TLS";
+                return $"'{address}': TLS listens on HOST:PORT addresses; a Unix socket (behind a proxy that terminates TLS) or an inherited one belongs in http.listen (--bind)";
             }
         }
 

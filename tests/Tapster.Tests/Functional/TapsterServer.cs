@@ -109,6 +109,9 @@ public sealed class TapsterServer : IAsyncDisposable
     public static async Task<TapsterServer> StartUnderAsync(string launcher, string app, params string[] flags) =>
         await ReadyAsync(await LaunchAsync(app, flags, null, addPython: true, launcher));
 
+    public static async Task<TapsterServer> StartUnderAsync(string launcher, string app, IDictionary<string, string> env, params string[] flags) =>
+        await ReadyAsync(await LaunchAsync(app, flags, env, addPython: true, launcher));
+
     static async Task<TapsterServer> LaunchAsync(string app, string[] flags, IDictionary<string, string>? env, bool addPython, string? launcher = null)
     {
         await EnsureBuiltAsync();

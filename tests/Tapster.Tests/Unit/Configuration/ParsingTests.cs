@@ -72,6 +72,15 @@ public sealed class ParsingTests
     }
 
     [Fact]
+    public void BindAddress_TryParse_AcceptsAnInheritedSocketByItsDescriptor()
+    {
+        Assert.True(BindAddress.TryParse("fd://3", out var endPoint, out _));
+        Assert.Equal(3UL, Assert.IsType<Microsoft.AspNetCore.Connections.FileHandleEndPoint>(endPoint).FileHandle);
+        Assert.False(BindAddress.TryParse("fd://x", out _, out var error));
+        Assert.Contains("fd://N", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BindAddress_TryParse_RefusesAUnixSocketPathLongerThanSunPathHolds()
     {
         Assert.True(BindAddress.TryParse("unix:/" + new string('a', 106), out _, out _));
