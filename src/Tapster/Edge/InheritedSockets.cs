@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 
@@ -47,6 +48,21 @@ internal static partial class InheritedSockets
         return null;
     }
 
+    /// <summary>The TCP port an adopted socket listens on; null for another kind (a Unix socket).</summary>
+    public static int? LocalPort(FileHandleEndPoint endPoint)
+    {
+        const int InternetV4 = 2, InternetV6 = 10;
+        Span<byte> address = stackalloc byte[128];
+        var size = address.Length;
+        if (GetSockName((int)endPoint.FileHandle, ref MemoryMarshal.GetReference(address), ref size) != 0)
+        {
+            return null;
+        }
+
+        // sockaddr_in and sockaddr_in6 both start with the family (host order) and the port (network order).
+        return MemoryMarshal.Read<ushort>(address) is InternetV4 or InternetV6 ? BinaryPrimitives.ReadUInt16BigEndian(address[2..]) : null;
+    }
+
     private static int? Option(int fd, int name)
     {
         var value = 0;
@@ -56,6 +72,9 @@ internal static partial class InheritedSockets
 
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     private static partial int GetSockOpt(int fd, int level, int name, ref int value, ref int size);
+
+    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
+    private static partial int GetSockName(int fd, ref byte address, ref int size);
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int command, int argument);

@@ -61,7 +61,7 @@ internal static partial class ServerHost
 
         var endPoints = settings.Bind.Select(bind => BindAddress.TryParse(bind, out var endPoint, out var error) ? endPoint! : throw new PreflightException(error!)).ToList();
         // The schema keeps Unix sockets out of tls.listen.
-        var tlsEndPoints = settings.Tls.Listen.Select(bind => BindAddress.TryParse(bind, out var endPoint, out var error) ? (IPEndPoint)endPoint! : throw new PreflightException($"tls.listen: {error}")).ToList();
+        var tlsEndPoints = settings.Tls.Listen.Select(bind => BindAddress.TryParse(bind, out var endPoint, out var error) ? endPoint! : throw new PreflightException($"tls.listen: {error}")).ToList();
 
         // Loaded before the workers boot, so a wrong file stops start-up at once (config loading checked
         // them too, but they may have changed since).
@@ -100,14 +100,13 @@ internal static partial class ServerHost
         }
 
         (settings, var target, var secretsFile, var secrets, var endPoints, var tlsEndPoints, var certificates, var staticSites) = plan;
-        var tcpEndPoints = endPoints.Zip(settings.Bind).Where(bind => bind.First is IPEndPoint).Select(bind => ((IPEndPoint)bind.First, bind.Second));
-        if (BindAddress.ProbeAll(tcpEndPoints.Concat(tlsEndPoints.Zip(settings.Tls.Listen))) is { } bindError)
+        var allEndPoints = endPoints.Zip(settings.Bind).Concat(tlsEndPoints.Zip(settings.Tls.Listen)).ToList();
+        if (BindAddress.ProbeAll(allEndPoints.Where(bind => bind.First is IPEndPoint).Select(bind => ((IPEndPoint)bind.First, bind.Second))) is { } bindError)
         {
             return Fail(errors, bindError, BootFailure.SpecExitCode);
         }
 
-        if (InheritedSockets.Adopt(endPoints.Zip(settings.Bind).Where(bind => bind.First is FileHandleEndPoint)
-                .Select(bind => ((FileHandleEndPoint)bind.First, bind.Second))) is { } inheritedError)
+        if (InheritedSockets.Adopt(allEndPoints.Where(bind => bind.First is FileHandleEndPoint).Select(bind => ((FileHandleEndPoint)bind.First, bind.Second))) is { } inheritedError)
         {
             return Fail(errors, inheritedError, BootFailure.SpecExitCode);
         }
@@ -196,7 +195,13 @@ internal static partial class ServerHost
         var app = rateLimits.Wrap(staticFiles.Wrap(handler.HandleAsync));
         if (tlsEndPoints.Count > 0)
         {
-            app = new HttpsRedirect(tlsEndPoints[0].Port, headers).Wrap(app);
+            var httpsPort = tlsEndPoints[0] switch
+            {
+                IPEndPoint ip => ip.Port,
+                FileHandleEndPoint inherited => InheritedSockets.LocalPort(inherited) ?? 443,
+                _ => 443,
+            };
+            app = new HttpsRedirect(httpsPort, headers).Wrap(app);
         }
 
         // The CA's HTTP-01 requests are answered on plain HTTP, before the redirect and the rate limits.
@@ -254,7 +259,7 @@ internal static partial class ServerHost
 
     private static string InternalHttp2Url(string runtimeDirectory) => $"http://unix:{InternalHttp2Socket(runtimeDirectory)}";
 
-    private static WebApplication BuildWebApplication(ServeSettings settings, List<EndPoint> endPoints, UnixSockets unixSockets, List<IPEndPoint> tlsEndPoints, ServedCertificates certificates,
+    private static WebApplication BuildWebApplication(ServeSettings settings, List<EndPoint> endPoints, UnixSockets unixSockets, List<EndPoint> tlsEndPoints, ServedCertificates certificates,
         TlsAlpn01Responder? acmeChallenges, ProxyProtocolListener proxyProtocol, ILoggerFactory loggerFactory, string runtimeDirectory)
     {
         // RFC 9112 2.2 lets a server take a bare LF as a line end, and Kestrel does by default; a proxy in
@@ -352,7 +357,7 @@ internal static partial class ServerHost
 
 /// <summary>What <see cref="ServerHost.Prepare"/> resolved: the settings with the secrets in the app's environment, and the rest serve needs.</summary>
 internal sealed record ServePlan(
-    ServeSettings Settings, AppTarget Target, string SecretsFile, IReadOnlyDictionary<string, string> Secrets, List<EndPoint> EndPoints, List<IPEndPoint> TlsEndPoints,
+    ServeSettings Settings, AppTarget Target, string SecretsFile, IReadOnlyDictionary<string, string> Secrets, List<EndPoint> EndPoints, List<EndPoint> TlsEndPoints,
     CertificateSet? Certificates, StaticSite[] StaticSites);
 
 /// <summary>serve cannot start with these settings; the message is the one line the user sees.</summary>

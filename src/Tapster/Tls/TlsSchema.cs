@@ -26,7 +26,7 @@ internal static class TlsSchema
         new TypedSetting<IReadOnlyList<string>>
         {
             Key = "tls.listen", Flag = "--tls-bind", Placeholder = "HOST:PORT", Parser = ValueParsers.TextList,
-            Doc = "HTTPS addresses, HOST:PORT (0.0.0.0:443): HTTP/1.1 and HTTP/2 by ALPN, TLS 1.2 and 1.3 only. With any, the plain --bind listeners answer 308 to the same URL on HTTPS, except /.well-known/acme-challenge/. The flag repeats; its environment twin is comma-separated. See docs/tls.md.",
+            Doc = "HTTPS addresses, HOST:PORT (0.0.0.0:443), or fd://N for a socket systemd passes (socket activation): HTTP/1.1 and HTTP/2 by ALPN, TLS 1.2 and 1.3 only. With any, the plain --bind listeners answer 308 to the same URL on HTTPS, except /.well-known/acme-challenge/. The flag repeats; its environment twin is comma-separated. See docs/tls.md.",
             DefaultDoc = "`[]` (no TLS)",
             Check = CheckListen,
             CheckTogether = s => s.Tls.Enabled && s.Tls.Certificates.Count == 0 && !s.Tls.AcmeEnabled
@@ -139,9 +139,9 @@ internal static class TlsSchema
                 return error;
             }
 
-            if (endPoint is not System.Net.IPEndPoint)
+            if (endPoint is System.Net.Sockets.UnixDomainSocketEndPoint)
             {
-                return $"'{address}': TLS listens on HOST:PORT addresses; a Unix socket (behind a proxy that terminates TLS) or an inherited one belongs in http.listen (--bind)";
+                return $"'{address}': TLS listens on TCP sockets (HOST:PORT or fd://N); a Unix socket belongs in http.listen (--bind), behind a proxy that terminates TLS";
             }
         }
 

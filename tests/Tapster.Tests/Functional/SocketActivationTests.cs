@@ -31,6 +31,34 @@ public sealed class SocketActivationTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_passed_socket_can_serve_TLS_and_plain_HTTP_redirects_to_its_port()
+    {
+        using var certificate = Tapster.Tests.Unit.Tls.TestCertificates.Create(["main.test"]);
+        Tapster.Tests.Unit.Tls.TestCertificates.Write(directory, "main", certificate);
+        var portFile = Path.Combine(directory, "port");
+        var launcher = Path.Combine(TapsterServer.TestAssets, "with_listening_socket.py");
+        await using var server = await TapsterServer.StartUnderAsync(launcher, "envprobe:app",
+            new Dictionary<string, string> { ["LISTENING_PORT_FILE"] = portFile },
+            "--workers", "1", "--tls-bind", "fd://3", "--tls-cert", $"{Path.Combine(directory, "main.pem")}={Path.Combine(directory, "main.key")}");
+        var port = int.Parse(await File.ReadAllTextAsync(portFile), CultureInfo.InvariantCulture);
+
+        using var https = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == certificate.Thumbprint,
+            },
+        })
+        { BaseAddress = new Uri($"https://127.0.0.1:{port}"), Timeout = Http.Short };
+        Assert.Equal("{}", await https.GetStringAsync("/"));
+
+        using var plain = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseAddress, Timeout = Http.Short };
+        using var redirect = await plain.GetAsync("/page");
+        Assert.Equal(System.Net.HttpStatusCode.PermanentRedirect, redirect.StatusCode);
+        Assert.Equal($"https://127.0.0.1:{port}/page", redirect.Headers.Location?.ToString());
+    }
+
     [Theory]
     [InlineData("fd://7", "Tapster was not started with descriptor 7 open")]
     [InlineData("fd://2", "a descriptor number from 3")]
