@@ -29,9 +29,13 @@ internal static class ServerChecks
         yield return Timeout(settings.Timeout);
     }
 
-    /// <summary>Anything but loopback and Unix sockets: 0.0.0.0, ::, a LAN or a public address.</summary>
+    /// <summary>
+    /// Anything but loopback and Unix sockets: 0.0.0.0, ::, a LAN or a public address, and a socket systemd
+    /// passes (fd://N), whose address only the unit knows and which is there to serve the world.
+    /// </summary>
     public static bool IsPublic(string bind) =>
-        BindAddress.TryParse(bind, out var endPoint, out _) && endPoint is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address);
+        BindAddress.TryParse(bind, out var endPoint, out _)
+        && (endPoint is Microsoft.AspNetCore.Connections.FileHandleEndPoint || (endPoint is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address)));
 
     private static CheckResult User(bool runningAsRoot, List<string> exposed)
     {

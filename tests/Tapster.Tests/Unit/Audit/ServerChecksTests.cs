@@ -22,6 +22,8 @@ public class ServerChecksTests
     [InlineData(":8000", true)]
     [InlineData("[::]:8000", true)]
     [InlineData("10.0.0.5:8000", true)]
+    [InlineData("unix:/run/shop/app.sock", false)]
+    [InlineData("fd://3", true)]
     public void IsPublic_AnythingButLoopback(string bind, bool expected) => Assert.Equal(expected, ServerChecks.IsPublic(bind));
 
     [Fact]
