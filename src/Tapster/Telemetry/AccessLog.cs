@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Tapster.Edge;
 
 namespace Tapster.Telemetry;
 
@@ -58,8 +59,7 @@ internal sealed class AccessLog(LogSink sink, LogSettings settings)
 
         foreach (var skipped in settings.AccessSkip)
         {
-            if (path.StartsWith(skipped, StringComparison.Ordinal)
-                && (path.Length == skipped.Length || path[skipped.Length] == '/' || skipped == "/"))
+            if (PathPrefix.Covers(path, skipped))
             {
                 return false;
             }

@@ -674,34 +674,43 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A control, slot or output connection: admitted only for a worker that is starting, and only from
+    /// its own process. A second control connection, or one for a worker not starting, comes from a
+    /// process the pool has no place for: it is killed.
+    /// </summary>
     private void OnWorkerConnected(Hello hello, FrameConnection connection)
     {
-        switch (hello.Role)
+        var isControl = hello.Role == PeerRole.WorkerControl;
+        if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting || (isControl && worker.Control is not null))
         {
-            case PeerRole.WorkerControl:
-                OnControlConnected(hello, connection);
-                break;
-            case PeerRole.WorkerStdout or PeerRole.WorkerStderr:
-                OnOutputConnected(hello, connection);
-                break;
-            default:
-                OnSlotConnected(hello, connection);
-                break;
-        }
-    }
+            if (isControl)
+            {
+                Signals.Send(hello.Pid, Signals.SigKill);
+            }
 
-    /// <summary>The worker's fd 1 or 2: what it writes there is logged line by line, tagged with it.</summary>
-    private void OnOutputConnected(Hello hello, FrameConnection connection)
-    {
-        if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting)
-        {
             connection.Dispose();
             return;
         }
 
-        if (FromItsProcess(worker, hello, connection))
+        if (!FromItsProcess(worker, hello, connection))
         {
-            _ = _output.CaptureAsync(connection.Socket, "worker", hello.WorkerId, hello.Pid, hello.Role == PeerRole.WorkerStdout ? "stdout" : "stderr");
+            return;
+        }
+
+        switch (hello.Role)
+        {
+            case PeerRole.WorkerControl:
+                worker.Control = connection;
+                _ = ReadControlAsync(worker, connection);
+                break;
+            case PeerRole.WorkerStdout or PeerRole.WorkerStderr:
+                // What it writes to fd 1 and 2 is logged line by line, tagged with it.
+                _ = _output.CaptureAsync(connection.Socket, "worker", hello.WorkerId, hello.Pid, hello.Role == PeerRole.WorkerStdout ? "stdout" : "stderr");
+                break;
+            default:
+                OnSlotConnected(worker, hello, connection);
+                break;
         }
     }
 
@@ -727,24 +736,6 @@ internal sealed partial class Supervisor : IAsyncDisposable
         LogImpostor(_logger, hello.Role, worker.Id, hello.Pid, worker.Pid);
         connection.Dispose();
         return false;
-    }
-
-    private void OnControlConnected(Hello hello, FrameConnection connection)
-    {
-        if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting || worker.Control is not null)
-        {
-            Signals.Send(hello.Pid, Signals.SigKill);
-            connection.Dispose();
-            return;
-        }
-
-        if (!FromItsProcess(worker, hello, connection))
-        {
-            return;
-        }
-
-        worker.Control = connection;
-        _ = ReadControlAsync(worker, connection);
     }
 
     private async Task ReadControlAsync(WorkerProcess worker, FrameConnection connection)
@@ -774,19 +765,8 @@ internal sealed partial class Supervisor : IAsyncDisposable
         Post(new SupervisorEvent.WorkerLost(worker, reason));
     }
 
-    private void OnSlotConnected(Hello hello, FrameConnection connection)
+    private void OnSlotConnected(WorkerProcess worker, Hello hello, FrameConnection connection)
     {
-        if (!_workers.TryGetValue(hello.WorkerId, out var worker) || worker.State != WorkerState.Starting)
-        {
-            connection.Dispose();
-            return;
-        }
-
-        if (!FromItsProcess(worker, hello, connection))
-        {
-            return;
-        }
-
         if (hello.SlotIndex >= worker.Threads || worker.Slots.Exists(s => s.Index == hello.SlotIndex))
         {
             connection.Dispose();

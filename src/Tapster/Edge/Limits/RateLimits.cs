@@ -95,7 +95,7 @@ internal sealed partial class RateLimits : IAsyncDisposable
     {
         foreach (var rule in _rules)
         {
-            if (StartsWithPrefix(path, rule.Rule.Prefix) || StartsWithPrefix(appPath, rule.Rule.Prefix))
+            if (PathPrefix.Covers(path, rule.Rule.Prefix) || PathPrefix.Covers(appPath, rule.Rule.Prefix))
             {
                 return rule;
             }
@@ -103,11 +103,6 @@ internal sealed partial class RateLimits : IAsyncDisposable
 
         return null;
     }
-
-    /// <summary>"/api" covers /api and /api/x but not /apiary; "/" covers everything.</summary>
-    internal static bool StartsWithPrefix(string path, string prefix) =>
-        prefix == "/" || (path.StartsWith(prefix, StringComparison.Ordinal)
-            && (path.Length == prefix.Length || path[prefix.Length] == '/' || prefix.EndsWith('/')));
 
     private static PartitionedRateLimiter<string> Buckets(RateLimitRule rule) =>
         PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions

@@ -140,7 +140,7 @@ public sealed class LimitsConfigTests
     [InlineData("/api/", "/api/x", true)]
     [InlineData("/", "/anything", true)]
     public void A_prefix_covers_its_path_segments_only(string prefix, string path, bool covered) =>
-        Assert.Equal(covered, RateLimits.StartsWithPrefix(path, prefix));
+        Assert.Equal(covered, Tapster.Edge.PathPrefix.Covers(path, prefix));
 
     [Fact]
     public void IPv6_clients_share_a_bucket_per_64_and_IPv4_mapped_ones_count_as_IPv4()
