@@ -243,7 +243,9 @@ def encode_head(status, headers):
         append(name)
         append(value)
     text = "".join(strings)
-    if _has_ctl(text):
+    # Almost every head is printable ASCII, which two C-level scans prove; only the rest (a tab,
+    # obs-text) needs the regex.
+    if not (text.isascii() and text.isprintable()) and _has_ctl(text):
         raise ValueError(f"a control character in status or headers: {status!r} {headers!r}")
     data = text.encode("latin-1")  # UnicodeEncodeError (a ValueError) for anything beyond latin-1
     if len(data) + _TABLE_OVERHEAD * (len(strings) + 1) > MAX_PAYLOAD:

@@ -148,6 +148,8 @@ def test_exception_in_generator_before_first_chunk(make_peer):
 @pytest.mark.parametrize("status,headers", [
     ("200", []), (200, []), ("200 OK", [("X", "a\r\nInjected: 1")]), ("200 OK", [("X", "\u20ac")]),
     ("200 OK", (("X", "y"),)), ("200 OK", [("X", 1)]), ("200 OK", [["X", "y"]]), ("200 OK\n", []),
+    ("200 OK", [("X", "a\x00")]), ("200 OK", [("X", "a\x7f")]), ("200 OK", [("X", "caf\xe9\x01")]),
+    ("200 OK", [("X", "a\tb\x0b")]),
 ])
 def test_bad_start_response_arguments(make_peer, status, headers):
     def app(environ, start_response):
@@ -156,6 +158,15 @@ def test_bad_start_response_arguments(make_peer, status, headers):
 
     peer = make_peer(app)
     assert peer.call().status == "500 Internal Server Error"
+
+
+def test_tabs_and_latin1_text_in_header_values_are_sent_as_they_are(make_peer):
+    def app(environ, start_response):
+        start_response("200 OK", [("X-Tab", "a\tb"), ("X-Latin", "caf\xe9")])
+        return [b"x"]
+
+    r = make_peer(app).call()
+    assert (r.status, r.header("X-Tab"), r.header("X-Latin")) == ("200 OK", ["a\tb"], ["caf\xe9"])
 
 
 def test_start_response_twice(make_peer):
