@@ -96,13 +96,52 @@ public sealed class TapsterServer : IAsyncDisposable
         finally { BuildLock.Release(); }
     }
 
+    /// <summary>
+    /// A loopback TCP port nothing listens on, handed out once per test run, from the 10,000 below the
+    /// kernel's ephemeral range. A port from bind(0) is an ephemeral one, which any outgoing connection
+    /// (a test's client, pebble's validation) may take as its local port before the server binds it:
+    /// CI once saw "address already in use" when a test restarted Tapster on its ports.
+    /// </summary>
     public static int FreePort()
     {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
+        for (var tries = 0; tries < PortSpan; tries++)
+        {
+            var port = PortFloor + (int)((uint)Interlocked.Increment(ref lastPort) % PortSpan);
+            try
+            {
+                var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                probe.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken by someone else on this machine: the next one.
+            }
+        }
+
+        throw new InvalidOperationException($"no free port in {PortFloor}-{PortFloor + PortSpan - 1}");
+    }
+
+    const int PortSpan = 10_000;
+
+    /// <summary>Below the first ephemeral port (/proc/sys/net/ipv4/ip_local_port_range, 32768 by default).</summary>
+    static readonly int PortFloor = Math.Max(1024, EphemeralLow() - PortSpan);
+
+    /// <summary>A random start, so two test runs on one machine rarely walk the same ports.</summary>
+    static int lastPort = Random.Shared.Next(PortSpan);
+
+    static int EphemeralLow()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32768;
+        }
     }
 
     /// <summary>Starts <c>tapster serve</c> through <paramref name="launcher"/> (<c>nohup</c>), which execs it; waits until it is ready.</summary>
