@@ -11,7 +11,8 @@ Flask routes:
   POST /lines              reads wsgi.input with readline() until b"": {"lines": n, "first": latin-1}
   GET  /stream?n=3&delay=0.5   yields "chunk0\n".."chunk{n-1}\n", sleeping delay between chunks
   GET  /sse                text/event-stream, 3 events ("data: event0".."event2") 0.3 s apart
-  GET  /slow?s=1.0         sleeps s seconds, then "slow done"
+  GET  /slow?s=1.0&mark=X  sleeps s seconds, then "slow done"; with mark, first prints "slow-started-X"
+                           (flushed), so a test can wait until the app has the request
   GET  /crash              os._exit(1): the worker dies mid-request
   GET  /break-protocol     writes garbage to every socket of the worker (its connections to
                            Tapster), then sleeps: Tapster must see a protocol violation, not a response
@@ -174,6 +175,8 @@ def sse():
 
 @app.get("/slow")
 def slow():
+    if "mark" in request.args:
+        print("slow-started-" + request.args["mark"], flush=True)
     time.sleep(float(request.args.get("s", 1.0)))
     return "slow done"
 
