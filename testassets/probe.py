@@ -26,6 +26,8 @@ Flask routes:
   GET  /log-exception?q=X  logs ValueError("logged-X") with its traceback through Flask's own logger
                            (app.logger.exception, which writes to wsgi.errors), then returns "logged"
   GET  /pid                str(os.getpid())
+  GET  /hold?mib=N         keeps N MiB of written (so resident and private) memory for the worker's
+                           lifetime; returns its pid
   GET  /spawn-child?q=X    starts a child process that inherits the worker's stdout; once the worker
                            is gone (the child is reparented) it prints "child-marker-X <its pid>",
                            then sleeps 60 s, keeping the output open; returns "<worker pid> <child pid>"
@@ -260,6 +262,16 @@ def spawn_child():
 
 @app.get("/pid")
 def pid():
+    return str(os.getpid())
+
+
+_held = []
+
+
+@app.get("/hold")
+def hold():
+    # Every page written, so the memory is resident and the worker's own (a leak, as a test sees one).
+    _held.append(b"\x01" * (int(request.args["mib"]) * 1024 * 1024))
     return str(os.getpid())
 
 

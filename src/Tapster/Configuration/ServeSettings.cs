@@ -46,6 +46,9 @@ internal sealed record ServeSettings
 
     public int MaxRequestsJitter { get; init; }
 
+    /// <summary>Private memory past which a worker is recycled gracefully, in bytes; 0 = no limit (Gunicorn has none).</summary>
+    public long MaxMemory { get; init; }
+
     /// <summary>An explicit interpreter; null = look for the app's venv, then python3 on PATH, then /usr/bin/python3.</summary>
     public string? Python { get; init; }
 

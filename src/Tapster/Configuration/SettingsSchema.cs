@@ -115,6 +115,14 @@ internal static class SettingsSchema
             Doc = "Add up to this many requests at random to max_requests, so workers do not restart together.",
             Get = s => s.MaxRequestsJitter, Set = (s, v) => s with { MaxRequestsJitter = v },
         },
+        new TypedSetting<long>
+        {
+            Key = "workers.max_memory", Flag = "--max-memory", Parser = ValueParsers.Size, TextParser = ValueParsers.SizeInMiB,
+            Doc = "Recycle a worker gracefully (its replacement first, then it drains) once its private memory passes this: the pages no other process shares, which a leak grows and a restart gives back, read every 2 s. 0 = no limit. In the file a plain number is bytes; on the flag and in the environment it is MiB (--max-memory 512), and units work everywhere.",
+            DefaultDoc = "0 (no limit)",
+            Check = CheckMaxMemory,
+            Get = s => s.MaxMemory, Set = (s, v) => s with { MaxMemory = v },
+        },
         new TypedSetting<bool>
         {
             Key = "workers.preload", Flag = "--no-preload", Parser = ValueParsers.Boolean, TextParser = ValueParsers.NegatedBoolean,
@@ -163,6 +171,22 @@ internal static class SettingsSchema
         value < minimum ? $"must be at least {minimum.ToString(CultureInfo.InvariantCulture)}, got {value.ToString(CultureInfo.InvariantCulture)}"
         : value > maximum ? $"must be at most {maximum.ToString(CultureInfo.InvariantCulture)}, got {value.ToString(CultureInfo.InvariantCulture)}"
         : null;
+
+    /// <summary>Below this a limit is surely a mistake (bytes meant as MiB): a worker's interpreter alone holds several.</summary>
+    private const long MinMaxMemory = 16L * 1024 * 1024;
+
+    private static string? CheckMaxMemory(long value)
+    {
+        if (value is 0 or >= MinMaxMemory)
+        {
+            return null;
+        }
+
+        var size = ByteSize.Format(value);
+        return value % 1024 == 0
+            ? $"must be 0 (no limit) or at least 16 MiB, got {size}"
+            : $"must be 0 (no limit) or at least 16 MiB, got {size} bytes (a plain number in the file is bytes: write \"{size}MiB\")";
+    }
 
     private static string? CheckListen(IReadOnlyList<string> addresses)
     {

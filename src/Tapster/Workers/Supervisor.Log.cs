@@ -41,6 +41,12 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 114, EventName = "worker.recycling", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) reached {Requests} requests; recycling it gracefully once its replacement is ready")]
     private static partial void LogRecycling(ILogger logger, uint workerId, int pid, long requests);
 
+    [LoggerMessage(EventId = 124, EventName = "worker.memory_limit", Level = LogLevel.Warning, Message = "Worker {WorkerId} (pid {Pid}) holds {PrivateMib} MiB of private memory, over workers.max_memory ({LimitMib} MiB), after {Requests} requests; recycling it gracefully once its replacement is ready")]
+    private static partial void LogMemoryRecycling(ILogger logger, uint workerId, int pid, long privateMib, long limitMib, long requests);
+
+    [LoggerMessage(EventId = 125, EventName = "worker.memory_limit_too_low", Level = LogLevel.Error, Message = "Worker {WorkerId} (pid {Pid}) holds {PrivateMib} MiB of private memory before serving a request, over workers.max_memory ({LimitMib} MiB): a new worker would be over it too, so none is recycled for memory until a reload; raise the limit")]
+    private static partial void LogMemoryLimitBelowFreshWorker(ILogger logger, uint workerId, int pid, long privateMib, long limitMib);
+
     [LoggerMessage(EventId = 115, EventName = "worker.timeout", Level = LogLevel.Error, Message = "Worker {WorkerId} (pid {Pid}) overstayed the {TimeoutSeconds}s request timeout; logging its Python stack, then killing it")]
     private static partial void LogRequestTimedOut(ILogger logger, uint workerId, int pid, double timeoutSeconds);
 

@@ -32,6 +32,9 @@ internal abstract record SupervisorEvent
 
     public sealed record Drained(WorkerProcess Worker) : SupervisorEvent;
 
+    /// <summary>Time to read the workers' private memory against workers.max_memory.</summary>
+    public sealed record MemoryCheckDue : SupervisorEvent;
+
     public sealed record SpawnDue : SupervisorEvent;
 
     /// <summary>SIGTTIN (+1) or SIGTTOU (-1): one worker more or fewer.</summary>

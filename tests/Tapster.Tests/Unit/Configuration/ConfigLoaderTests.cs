@@ -218,6 +218,8 @@ public sealed class ConfigLoaderTests
     [InlineData("[workers]\ngraceful_timeout = \"1200h\"", "tapster.toml:2:20: workers.graceful_timeout '1200h' is longer than 24 days, the longest wait Tapster's timers can hold")]
     [InlineData("[workers]\ntimeout = nan", "tapster.toml:2:11: workers.timeout 'NaN' is not a duration (use seconds, or 500ms, 30s, 5m)")]
     [InlineData("[workers]\nmax_requests = -1", "tapster.toml:2:16: workers.max_requests -1 is out of range (0 to 2147483647)")]
+    [InlineData("[workers]\nmax_memory = 512", "tapster.toml:2:14: workers.max_memory must be 0 (no limit) or at least 16 MiB, got 512 bytes (a plain number in the file is bytes: write \"512MiB\")")]
+    [InlineData("[workers]\nmax_memory = \"8MiB\"", "tapster.toml:2:14: workers.max_memory must be 0 (no limit) or at least 16 MiB, got 8MiB")]
     [InlineData("[workers]\ntimeout = \"soon\"", "tapster.toml:2:11: workers.timeout 'soon' is not a duration (use seconds, or 500ms, 30s, 5m)")]
     [InlineData("[workers]\ntimeout = 0", "tapster.toml:2:11: workers.timeout '0' must be longer than zero (use seconds, or 500ms, 30s, 5m)")]
     [InlineData("[workers]\npreload = \"no\"", "tapster.toml:2:11: workers.preload must be true or false, got a string (\"no\")")]
