@@ -127,7 +127,7 @@ internal static class SettingsSchema
         {
             Key = "workers.preload", Flag = "--no-preload", Parser = ValueParsers.Boolean, TextParser = ValueParsers.NegatedBoolean,
             Doc = "Import the app once in a zygote that forks the workers (shared memory, fast respawn). `preload = false` in the file, or the flag --no-preload, imports it in each worker instead.",
-            FlagDoc = "Import the app in each worker instead of once in a zygote that forks them: more memory and a slower start, but SIGHUP then serves the code on disk (a deploy). Off by default.",
+            FlagDoc = "Import the app in each worker instead of once in a zygote that forks them: more memory and a slower start, for apps that cannot be forked after import. Off by default.",
             Get = s => s.Preload, Set = (s, v) => s with { Preload = v },
         },
         new TypedSetting<string>

@@ -62,8 +62,11 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 106, EventName = "runtime.missing", Level = LogLevel.Error, Message = "Tapster's runtime directory {Path} or its worker socket was removed (a /tmp cleaner?): running workers serve on, but no new worker can connect until Tapster restarts")]
     private static partial void LogRuntimeMissing(ILogger logger, string path);
 
-    [LoggerMessage(EventId = 107, EventName = "workers.reloading", Level = LogLevel.Information, Message = "SIGHUP: replacing {Count} workers gracefully (preload {Preload}: preloaded workers run the code the zygote loaded, --no-preload ones import it afresh)")]
+    [LoggerMessage(EventId = 107, EventName = "workers.reloading", Level = LogLevel.Information, Message = "SIGHUP: replacing {Count} workers gracefully with the app as it is on disk now (preload {Preload}: a new zygote imports it first, else each new worker does)")]
     private static partial void LogReloading(ILogger logger, int count, bool preload);
+
+    [LoggerMessage(EventId = 109, EventName = "reload.failed", Level = LogLevel.Error, Message = "SIGHUP: the app's new code did not load ({Reason}); the workers of the code loaded before serve on\n{Traceback}")]
+    private static partial void LogReloadFailed(ILogger logger, string reason, string traceback);
 
     [LoggerMessage(EventId = 120, EventName = "worker.replaced", Level = LogLevel.Information, Message = "Worker {WorkerId} (pid {Pid}) replaced by a newer one; it exits after its requests in flight")]
     private static partial void LogReplaced(ILogger logger, uint workerId, int pid);

@@ -56,6 +56,13 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     private Process? _zygote;
     private int _zygoteGeneration;
+    private int _zygotesStarted;
+
+    /// <summary>Zygotes replaced by a reload whose workers still serve or drain; each goes once its last worker has.</summary>
+    private readonly List<RetiringZygote> _retiring = [];
+
+    /// <summary>During a preloaded reload, until the new zygote is ready: the one that serves on if it cannot load the app.</summary>
+    private RetiringZygote? _fallback;
     private FrameConnection? _zygoteConnection;
     private bool _zygoteReady;
     private int _pythonIndex;
@@ -112,9 +119,9 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     /// <summary>
     /// Replaces every worker, Gunicorn's SIGHUP: a new generation is forked, and each old worker is
-    /// drained as a new one becomes ready, so the pool never shrinks and no request fails. With
-    /// --no-preload the new workers import the app afresh (new code); preloaded, they fork from the
-    /// zygote and run the code it loaded. New workers that cannot load the app leave the old ones serving.
+    /// drained as a new one becomes ready, so the pool never shrinks and no request fails. The new
+    /// generation runs the app as it is on disk now: preloaded, a new zygote imports it first; with
+    /// --no-preload each new worker does. New code that cannot load leaves the old workers serving.
     /// </summary>
     public void Reload() => Post(new SupervisorEvent.Reload());
 
@@ -199,12 +206,14 @@ internal sealed partial class Supervisor : IAsyncDisposable
             case SupervisorEvent.ZygoteConnected connected:
                 OnZygoteConnected(connected);
                 break;
-            case SupervisorEvent.ZygoteReady:
+            case SupervisorEvent.ZygoteReady ready when ready.Generation == _zygoteGeneration:
                 _zygoteReady = true;
+                _fallback = null;
                 LogZygoteReady(_logger, Python, _appName, _settings.Preload);
                 SpawnWorkers();
+                CloseIdleRetiringZygotes();
                 break;
-            case SupervisorEvent.ZygoteFailed failed:
+            case SupervisorEvent.ZygoteFailed failed when failed.Generation == _zygoteGeneration:
                 OnBootError(failed.Error);
                 break;
             // Once connected, the zygote's end of stream is the word that counts: it comes after any
@@ -212,6 +221,15 @@ internal sealed partial class Supervisor : IAsyncDisposable
             case SupervisorEvent.ZygoteGone gone when gone.Generation == _zygoteGeneration
                 && !(gone.FromProcessExit && _zygoteConnection is not null):
                 OnZygoteGone(gone.Detail);
+                break;
+            case SupervisorEvent.ZygoteGone gone when _retiring.Find(r => r.Generation == gone.Generation) is { } retired:
+                // Its workers serve on (they outlive their parent); without it no exit notice will come for them.
+                _retiring.Remove(retired);
+                if (_fallback == retired)
+                {
+                    _fallback = null;
+                }
+
                 break;
             case SupervisorEvent.Forked forked:
                 if (_workers.TryGetValue(forked.WorkerId, out var forkedWorker))
@@ -265,6 +283,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 _generation++;
                 var serving = _workers.Values.Count(w => w.State == WorkerState.Ready);
                 LogReloading(_logger, serving, _settings.Preload);
+                if (_settings.Preload)
+                {
+                    StartReplacementZygote();
+                }
+
                 SpawnWorkers();
                 break;
             case SupervisorEvent.Drained drained:
@@ -317,7 +340,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     private void StartZygote()
     {
-        _zygoteGeneration++;
+        _zygoteGeneration = ++_zygotesStarted;
         _zygoteReady = false;
         _zygoteStderrTail.Clear();
         var generation = _zygoteGeneration;
@@ -417,10 +440,10 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 switch (connection.Current.Type)
                 {
                     case FrameType.Ready:
-                        Post(new SupervisorEvent.ZygoteReady());
+                        Post(new SupervisorEvent.ZygoteReady(generation));
                         break;
                     case FrameType.BootError:
-                        Post(new SupervisorEvent.ZygoteFailed(Messages.ReadBootError(payload)));
+                        Post(new SupervisorEvent.ZygoteFailed(generation, Messages.ReadBootError(payload)));
                         break;
                     case FrameType.Forked:
                         var (workerId, pid) = Messages.ReadForked(payload);
@@ -461,6 +484,14 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     private void OnBootError(BootError error)
     {
+        if (_fallback is not null)
+        {
+            // The zygote of a reload could not import the new code: it exits on its own after saying so.
+            LogReloadFailed(_logger, error.Message, error.Traceback);
+            RestoreFallback();
+            return;
+        }
+
         if (_everReady)
         {
             // The app loaded before; a worker that cannot import it now (no-preload after a deploy) is a crash.
@@ -503,6 +534,13 @@ internal sealed partial class Supervisor : IAsyncDisposable
             return;
         }
 
+        if (_fallback is not null)
+        {
+            LogReloadFailed(_logger, $"its zygote stopped while loading the app ({detail})", "");
+            RestoreFallback();
+            return;
+        }
+
         if (!_everReady)
         {
             if (connected)
@@ -520,6 +558,65 @@ internal sealed partial class Supervisor : IAsyncDisposable
         // Running workers are not the zygote's to lose: they stay connected and keep serving.
         LogZygoteLost(_logger, detail);
         ScheduleAfterCrash();
+    }
+
+    /// <summary>
+    /// Preloaded workers run the code their zygote imported, so a reload starts a new zygote that imports
+    /// the app as it is on disk now; the old one stays, reaping its workers as they drain, and takes over
+    /// again if the new one cannot load the app (a broken deploy). A reload while the previous one is
+    /// still loading starts over: that import may have read files the deploy was still writing.
+    /// </summary>
+    private void StartReplacementZygote()
+    {
+        if (_zygote is { } current && _zygoteConnection is { } connection && _zygoteReady)
+        {
+            _fallback = new RetiringZygote(current, connection, _zygoteGeneration);
+            _retiring.Add(_fallback);
+        }
+        else if (_zygote is { } loading)
+        {
+            _zygoteConnection?.Dispose(); // it has forked no worker: nothing of it serves
+            Signals.Send(loading.Id, Signals.SigKill);
+        }
+
+        _zygote = null;
+        _zygoteConnection = null;
+        StartZygote();
+    }
+
+    /// <summary>The zygote of a reload failed before it was ready: the previous one and its workers are current again.</summary>
+    private void RestoreFallback()
+    {
+        var fallback = _fallback!;
+        _fallback = null;
+        _retiring.Remove(fallback);
+        if (_zygote is { } failed)
+        {
+            Signals.Send(failed.Id, Signals.SigKill);
+        }
+
+        _zygoteConnection?.Dispose();
+        _zygote = fallback.Process;
+        _zygoteConnection = fallback.Connection;
+        _zygoteGeneration = fallback.Generation;
+        _zygoteReady = true;
+        // No worker of the new generation was forked (its zygote never became ready), so the serving
+        // workers are the current generation again and nothing is replaced.
+        _generation--;
+        SpawnWorkers();
+    }
+
+    /// <summary>Lets every retiring zygote whose workers are all gone exit (end of its connection).</summary>
+    private void CloseIdleRetiringZygotes()
+    {
+        foreach (var retiring in _retiring.ToList())
+        {
+            if (retiring != _fallback && !_workers.Values.Any(w => w.ZygoteGeneration == retiring.Generation))
+            {
+                _retiring.Remove(retiring);
+                retiring.Connection.Dispose();
+            }
+        }
     }
 
     private void KillZygote()
@@ -893,6 +990,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
             worker.Forget();
             OnWorkerLost(worker, status < 0 ? $"killed by signal {-status}" : $"exited with code {status}");
             _workers.Remove(worker.Id);
+            CloseIdleRetiringZygotes();
         }
     }
 
@@ -905,7 +1003,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
         var expected = worker.State == WorkerState.Draining || _stopping;
         Bury(worker);
-        if (worker.ZygoteGeneration != _zygoteGeneration)
+        if (worker.ZygoteGeneration != _zygoteGeneration && !_retiring.Exists(r => r.Generation == worker.ZygoteGeneration))
         {
             // Its zygote is gone, so no exit notice will come to remove it: the entry goes now.
             worker.Forget();
@@ -1088,11 +1186,19 @@ internal sealed partial class Supervisor : IAsyncDisposable
             worker.Control?.Dispose();
         }
 
-        // EOF on its connection makes the zygote SIGTERM the workers it forked and exit.
+        // EOF on its connection makes a zygote SIGTERM the workers it forked and exit.
         _zygoteConnection?.Dispose();
-        if (_zygote is { } zygote && !zygote.WaitForExit(TimeSpan.FromSeconds(5)))
+        foreach (var retiring in _retiring)
         {
-            zygote.Kill(entireProcessTree: true);
+            retiring.Connection.Dispose();
+        }
+
+        foreach (var zygote in _retiring.Select(r => (Process?)r.Process).Prepend(_zygote))
+        {
+            if (zygote is not null && !zygote.WaitForExit(TimeSpan.FromSeconds(5)))
+            {
+                zygote.Kill(entireProcessTree: true);
+            }
         }
 
         foreach (var worker in _workers.Values)
@@ -1130,4 +1236,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
             Post(new SupervisorEvent.TimedOut(slot, _settings.Timeout));
         }
     }
+
+    /// <summary>A zygote a reload replaced, kept until the workers it forked (and reaps) are gone.</summary>
+    private sealed record RetiringZygote(Process Process, FrameConnection Connection, int Generation);
 }

@@ -7,9 +7,10 @@ internal abstract record SupervisorEvent
 {
     public sealed record ZygoteConnected(FrameConnection Connection, int Pid) : SupervisorEvent;
 
-    public sealed record ZygoteReady : SupervisorEvent;
+    /// <summary>Zygote <paramref name="Generation"/> loaded the app; a zygote that was replaced meanwhile is not news.</summary>
+    public sealed record ZygoteReady(int Generation) : SupervisorEvent;
 
-    public sealed record ZygoteFailed(BootError Error) : SupervisorEvent;
+    public sealed record ZygoteFailed(int Generation, BootError Error) : SupervisorEvent;
 
     public sealed record ZygoteGone(int Generation, string Detail, bool FromProcessExit) : SupervisorEvent;
 

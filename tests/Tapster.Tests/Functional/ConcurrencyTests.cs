@@ -207,31 +207,107 @@ public class ConcurrencyTests
     [Fact]
     public async Task SIGHUP_without_preload_serves_the_apps_new_code_and_keeps_the_old_when_the_new_cannot_load()
     {
-        var dir = Directory.CreateTempSubdirectory("tapster-reload-").FullName;
-        var source = Path.Combine(dir, "versioned.py");
+        using var deploy = new VersionedApp();
         static string App(string body) =>
             $"def app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'{body}']\n";
-        try
+        await deploy.WriteAsync(App("first"));
+        await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", deploy.Directory, "--workers", "1", "--threads", "1", "--no-preload");
+        Assert.Equal("first", await server.Client.GetTextAsync("/"));
+
+        await deploy.WriteAsync(App("second version"));
+        server.SendSignal("HUP");
+        await server.WaitForEventAsync(_ => server.Events("worker.retired").Count >= 1, Http.Short);
+        Assert.Equal("second version", await server.Client.GetTextAsync("/"));
+
+        // A deploy that breaks the import: the new worker fails to load, the serving one stays.
+        await deploy.WriteAsync("raise RuntimeError('broken-deploy-7')\n");
+        server.SendSignal("HUP");
+        await server.WaitForLogAsync(l => l.Contains("broken-deploy-7", StringComparison.Ordinal), Http.Short);
+        Assert.Equal("second version", await server.Client.GetTextAsync("/"));
+        Assert.Single(server.Events("worker.retired"));
+    }
+
+    [Fact]
+    public async Task SIGHUP_with_preload_serves_the_apps_new_code_from_a_new_zygote_and_keeps_the_old_when_the_new_cannot_load()
+    {
+        using var deploy = new VersionedApp();
+        static string App(string body) =>
+            "import os\n" +
+            "def app(environ, start_response):\n" +
+            "    if environ['PATH_INFO'] == '/crash':\n        os._exit(1)\n" +
+            $"    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'{body}']\n";
+        await deploy.WriteAsync(App("first"));
+        await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", deploy.Directory, "--workers", "2", "--threads", "1");
+        Assert.Equal("first", await server.Client.GetTextAsync("/"));
+        var firstZygote = Assert.Single(server.Events("zygote.starting")).GetProperty("pid").GetInt32();
+
+        // A deploy that breaks the import: the new zygote cannot load it, the old one and its workers serve on.
+        await deploy.WriteAsync("raise RuntimeError('broken-deploy-9')\n");
+        server.SendSignal("HUP");
+        var failed = await server.WaitForEventAsync(e => e.Str("event") == "reload.failed", Http.Short);
+        Assert.Contains("broken-deploy-9", failed.Str("traceback"), StringComparison.Ordinal);
+        for (var i = 0; i < 4; i++)
         {
-            await File.WriteAllTextAsync(source, App("first"));
-            await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", dir, "--workers", "1", "--threads", "1", "--no-preload");
             Assert.Equal("first", await server.Client.GetTextAsync("/"));
-
-            await File.WriteAllTextAsync(source, App("second version"));
-            server.SendSignal("HUP");
-            await server.WaitForEventAsync(_ => server.Events("worker.retired").Count >= 1, Http.Short);
-            Assert.Equal("second version", await server.Client.GetTextAsync("/"));
-
-            // A deploy that breaks the import: the new worker fails to load, the serving one stays.
-            await File.WriteAllTextAsync(source, "raise RuntimeError('broken-deploy-7')\n");
-            server.SendSignal("HUP");
-            await server.WaitForLogAsync(l => l.Contains("broken-deploy-7", StringComparison.Ordinal), Http.Short);
-            Assert.Equal("second version", await server.Client.GetTextAsync("/"));
-            Assert.Single(server.Events("worker.retired"));
         }
-        finally
+
+        Assert.Empty(server.Events("worker.retired"));
+
+        // A worker that dies now is replaced from the old zygote, with the code that loaded.
+        using (var crashed = await server.Client.GetAsync("/crash"))
         {
-            Directory.Delete(dir, recursive: true);
+            Assert.Equal(HttpStatusCode.BadGateway, crashed.StatusCode);
+        }
+        await server.WaitForEventAsync(_ => server.Events("worker.ready").Count >= 3, Http.Short);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal("first", await server.Client.GetTextAsync("/"));
+        }
+
+        // The deploy fixed: a new zygote imports it, its workers replace the old ones, and the old zygote goes.
+        await deploy.WriteAsync(App("second version"));
+        server.SendSignal("HUP");
+        await server.WaitForEventAsync(_ => server.Events("worker.retired").Count >= 2, Http.Short);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal("second version", await server.Client.GetTextAsync("/"));
+        }
+
+        await WaitUntilGoneAsync(firstZygote, Http.Short);
+        Assert.Single(server.Events("worker.crashed"));
+    }
+
+    [Fact]
+    public async Task A_second_SIGHUP_while_the_new_code_loads_starts_the_load_over()
+    {
+        using var deploy = new VersionedApp();
+        static string App(string body, double importSeconds) =>
+            $"import time\ntime.sleep({importSeconds.ToString(CultureInfo.InvariantCulture)})\n" +
+            $"def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'{body}']\n";
+        await deploy.WriteAsync(App("first", 0));
+        await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", deploy.Directory, "--workers", "1", "--threads", "1");
+
+        // The first reload's import takes long (half a deploy on disk); the second one's is the code to serve.
+        await deploy.WriteAsync(App("half-written", 30));
+        server.SendSignal("HUP");
+        await server.WaitForEventAsync(_ => server.Events("zygote.starting").Count >= 2, Http.Short);
+        Assert.Equal("first", await server.Client.GetTextAsync("/"));
+        await deploy.WriteAsync(App("second", 0));
+        server.SendSignal("HUP");
+
+        await server.WaitForEventAsync(_ => server.Events("worker.retired").Count >= 1, Http.Short);
+        Assert.Equal("second", await server.Client.GetTextAsync("/"));
+        Assert.Equal(3, server.Events("zygote.starting").Count);
+        Assert.Empty(server.Events("reload.failed"));
+    }
+
+    static async Task WaitUntilGoneAsync(int pid, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}"))
+        {
+            Assert.True(sw.Elapsed < timeout, $"process {pid} still runs after {timeout}");
+            await Task.Delay(50);
         }
     }
 
@@ -251,29 +327,21 @@ public class ConcurrencyTests
     [Fact]
     public async Task A_worker_due_for_recycling_serves_on_until_its_replacement_can_load_the_app()
     {
-        var dir = Directory.CreateTempSubdirectory("tapster-recycle-").FullName;
-        var source = Path.Combine(dir, "versioned.py");
-        try
+        using var deploy = new VersionedApp();
+        await deploy.WriteAsync("def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'old']\n");
+        await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", deploy.Directory, "--workers", "1", "--threads", "1",
+            "--no-preload", "--max-requests", "3");
+
+        // Broken code on disk (a deploy in progress): every replacement fails to import it.
+        await deploy.WriteAsync("raise RuntimeError('broken-deploy-8')\n");
+        for (var i = 0; i < 10; i++)
         {
-            await File.WriteAllTextAsync(source, "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'old']\n");
-            await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", dir, "--workers", "1", "--threads", "1",
-                "--no-preload", "--max-requests", "3");
-
-            // Broken code on disk (a deploy in progress): every replacement fails to import it.
-            await File.WriteAllTextAsync(source, "raise RuntimeError('broken-deploy-8')\n");
-            for (var i = 0; i < 10; i++)
-            {
-                Assert.Equal("old", await server.Client.GetTextAsync("/"));
-            }
-
-            await server.WaitForLogAsync(l => l.Contains("broken-deploy-8", StringComparison.Ordinal), Http.Short);
             Assert.Equal("old", await server.Client.GetTextAsync("/"));
-            Assert.Empty(server.Events("worker.retired"));
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+
+        await server.WaitForLogAsync(l => l.Contains("broken-deploy-8", StringComparison.Ordinal), Http.Short);
+        Assert.Equal("old", await server.Client.GetTextAsync("/"));
+        Assert.Empty(server.Events("worker.retired"));
     }
 
     [Fact]

@@ -91,3 +91,13 @@ sealed class ChunkedContent(byte[] data, int pieceSize) : HttpContent
         return c;
     }
 }
+
+/// <summary>A project directory of its own holding the app module versioned.py, rewritten as a deploy would; deleted at the end.</summary>
+sealed class VersionedApp : IDisposable
+{
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("tapster-deploy-").FullName;
+
+    public Task WriteAsync(string source) => File.WriteAllTextAsync(Path.Combine(Directory, "versioned.py"), source);
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}
