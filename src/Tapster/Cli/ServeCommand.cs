@@ -20,14 +20,15 @@ internal static class ServeCommand
         source.AddTo(command);
         command.SetAction(async (result, _) =>
         {
-            var config = ConfigLoader.Load(source.Read(result));
+            var inputs = source.Read(result);
+            var config = ConfigLoader.Load(inputs);
             if (config.Errors.Count > 0)
             {
                 await WriteErrorsAsync(config.Errors).ConfigureAwait(false);
                 return ConfigErrorExitCode;
             }
 
-            return await ServerHost.RunAsync(config.Settings, config.FileName, Console.Error).ConfigureAwait(false);
+            return await ServerHost.RunAsync(config.Settings, config.FileName, () => ConfigLoader.Load(inputs), Console.Error).ConfigureAwait(false);
         });
         return command;
     }

@@ -83,11 +83,12 @@ internal static partial class ServerHost
         }
 
         settings = settings with { AppEnvironment = SecretStore.WorkerEnvironment(settings.AppEnvironment, secrets) };
-        return new ServePlan(settings, target, secretsLocation.SecretsFile, secrets, endPoints, tlsEndPoints, certificates, staticSites);
+        return new ServePlan(settings, target, secretsLocation, secrets, endPoints, tlsEndPoints, certificates, staticSites);
     }
 
     /// <param name="configFile">The tapster.toml the settings came from, if any: said at start, with the secrets.</param>
-    public static async Task<int> RunAsync(ServeSettings settings, string? configFile, TextWriter errors)
+    /// <param name="reloadConfig">Loads the configuration again as at start, for SIGHUP (<see cref="ConfigReload"/>).</param>
+    public static async Task<int> RunAsync(ServeSettings settings, string? configFile, Func<ConfigResult> reloadConfig, TextWriter errors)
     {
         ServePlan plan;
         try
@@ -99,7 +100,7 @@ internal static partial class ServerHost
             return Fail(errors, e.Message, BootFailure.SpecExitCode);
         }
 
-        (settings, var target, var secretsFile, var secrets, var endPoints, var tlsEndPoints, var certificates, var staticSites) = plan;
+        (settings, var target, var secretsLocation, var secrets, var endPoints, var tlsEndPoints, var certificates, var staticSites) = plan;
         var allEndPoints = endPoints.Zip(settings.Bind).Concat(tlsEndPoints.Zip(settings.Tls.Listen)).ToList();
         if (BindAddress.ProbeAll(allEndPoints.Where(bind => bind.First is IPEndPoint).Select(bind => ((IPEndPoint)bind.First, bind.Second))) is { } bindError)
         {
@@ -149,14 +150,16 @@ internal static partial class ServerHost
         }
 
         var dispatcher = new Dispatcher(settings.QueueSize, settings.QueueTimeout, TimeProvider.System);
-        var appOutput = new AppOutput(sink, new SecretRedactor(LoggedSecrets(secrets, settings.AppEnvironment)));
+        var masked = LoggedSecrets(secrets, settings.AppEnvironment);
+        var appOutput = new AppOutput(sink, new SecretRedactor(masked));
         await using var supervisor = new Supervisor(settings, target.App, target.Pythons, dispatcher, appOutput,
             loggerFactory.CreateLogger<Supervisor>(), TimeProvider.System);
 
         LogConfigured(logger, target.WorkingDirectory, configFile is null ? "no config file" : $"config {Path.GetFullPath(configFile)}",
-            File.Exists(secretsFile) ? $"{secrets.Count} secrets from {secretsFile}" : $"no secrets file ({secretsFile})");
+            File.Exists(secretsLocation.SecretsFile) ? $"{secrets.Count} secrets from {secretsLocation.SecretsFile}" : $"no secrets file ({secretsLocation.SecretsFile})");
         // Registered before the boot, so that none of them can kill Tapster while the app loads.
-        using var signals = new PoolSignals(supervisor, logger);
+        var configReload = new ConfigReload(reloadConfig, settings, secretsLocation, masked, appOutput, loggerFactory.CreateLogger<ConfigReload>());
+        using var signals = new PoolSignals(supervisor, () => configReload.Read(), logger);
         var failure = await BootAsync(supervisor).ConfigureAwait(false);
         if (failure is not null)
         {
@@ -325,7 +328,7 @@ internal static partial class ServerHost
     /// values that look secret (X_FILE contents, DB_PASSWORD, URLs with a password). Those need 8
     /// characters at least: AUTH_ENABLED=true must not mask every "true" in the log.
     /// </summary>
-    private static Dictionary<string, string> LoggedSecrets(IReadOnlyDictionary<string, string> secrets, IReadOnlyDictionary<string, string> environment)
+    internal static Dictionary<string, string> LoggedSecrets(IReadOnlyDictionary<string, string> secrets, IReadOnlyDictionary<string, string> environment)
     {
         var logged = environment.Where(e => e.Value.Length >= 8 && AppEnvironmentBuilder.LooksSecret(e.Key, e.Value)).ToDictionary(StringComparer.Ordinal);
         foreach (var (name, value) in secrets)
@@ -357,7 +360,7 @@ internal static partial class ServerHost
 
 /// <summary>What <see cref="ServerHost.Prepare"/> resolved: the settings with the secrets in the app's environment, and the rest serve needs.</summary>
 internal sealed record ServePlan(
-    ServeSettings Settings, AppTarget Target, string SecretsFile, IReadOnlyDictionary<string, string> Secrets, List<EndPoint> EndPoints, List<EndPoint> TlsEndPoints,
+    ServeSettings Settings, AppTarget Target, SecretsLocation SecretsLocation, IReadOnlyDictionary<string, string> Secrets, List<EndPoint> EndPoints, List<EndPoint> TlsEndPoints,
     CertificateSet? Certificates, StaticSite[] StaticSites);
 
 /// <summary>serve cannot start with these settings; the message is the one line the user sees.</summary>

@@ -16,7 +16,8 @@ internal sealed class SecretRedactor
     private readonly (string Value, string Mask)[] _byLengthDescending;
     private readonly SearchValues<string>? _values;
 
-    public SecretRedactor(IReadOnlyDictionary<string, string> secrets)
+    /// <param name="secrets">Name and value pairs; a name may come more than once (its value before and after a reload).</param>
+    public SecretRedactor(IEnumerable<KeyValuePair<string, string>> secrets)
     {
         _byLengthDescending = [.. secrets
             .SelectMany(WithEachLine)

@@ -13,6 +13,8 @@ namespace Tapster.Telemetry;
 /// </summary>
 internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
 {
+    private SecretRedactor _redactor = redactor;
+
     private const int ReadSize = 4096;
 
     /// <summary>Longest record kept whole: what the worker puts in one LOG frame.</summary>
@@ -23,6 +25,12 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
 
     [GeneratedRegex(@"\b(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\b", RegexOptions.CultureInvariant)]
     private static partial Regex LevelWord { get; }
+
+    /// <summary>
+    /// Masks with <paramref name="redactor"/> from now on: a reload brought new secrets. It must cover
+    /// the earlier values too, since workers that hold them still run.
+    /// </summary>
+    public void RedactWith(SecretRedactor redactor) => Volatile.Write(ref _redactor, redactor);
 
     /// <summary>Reads <paramref name="stream"/> to its end on a thread of its own (the zygote's pipes: .NET has no async reads of a pipe).</summary>
     public void Capture(Stream stream, string source, uint workerId, int pid, string streamName, Action<string>? onLine = null)
@@ -50,7 +58,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
 
     public void Write(string source, uint workerId, int pid, string streamName, string line)
     {
-        line = redactor.Redact(line);
+        line = Volatile.Read(ref _redactor).Redact(line);
         if (line.Length > OutputLines.MaxLineChars)
         {
             line = string.Concat(line.AsSpan(0, OutputLines.MaxLineChars), "...");
@@ -76,7 +84,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
     /// </summary>
     public void WriteRecord(uint workerId, int pid, string requestId, string stream, string text)
     {
-        text = redactor.Redact(text);
+        text = Volatile.Read(ref _redactor).Redact(text);
         if (text.Length > MaxRecordChars)
         {
             text = string.Concat(text.AsSpan(0, MaxRecordChars), "...");

@@ -13,7 +13,8 @@ internal sealed partial class PoolSignals : IDisposable
 {
     private readonly List<PosixSignalRegistration> _registrations;
 
-    public PoolSignals(Supervisor supervisor, ILogger logger)
+    /// <param name="readReload">For SIGHUP: the app's environment for the new workers, or null when nothing may be reloaded.</param>
+    public PoolSignals(Supervisor supervisor, Func<IReadOnlyDictionary<string, string>?> readReload, ILogger logger)
     {
         // `nohup tapster serve &` then `kill -HUP` after a deploy must reload, as with Gunicorn.
         if (Signals.Unignore(Signals.SigHup))
@@ -23,7 +24,13 @@ internal sealed partial class PoolSignals : IDisposable
 
         _registrations =
         [
-            Register(PosixSignal.SIGHUP, supervisor.Reload),
+            Register(PosixSignal.SIGHUP, () =>
+            {
+                if (readReload() is { } environment)
+                {
+                    supervisor.Reload(environment);
+                }
+            }),
             Register(PosixSignal.SIGTTIN, () => supervisor.Resize(1)),
             Register(PosixSignal.SIGTTOU, () => supervisor.Resize(-1)),
             Register((PosixSignal)Signals.SigUsr1, () => LogIgnored(logger, "SIGUSR1", "Tapster logs to standard output, so there are no log files to reopen")),

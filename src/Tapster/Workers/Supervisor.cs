@@ -55,6 +55,9 @@ internal sealed partial class Supervisor : IAsyncDisposable
     private Task? _loop;
 
     private Process? _zygote;
+
+    /// <summary>The app's environment the next zygote gets: the configuration's, read again at each reload.</summary>
+    private IReadOnlyDictionary<string, string> _appEnvironment;
     private int _zygoteGeneration;
     private int _zygotesStarted;
 
@@ -94,6 +97,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         _bridgeDirectory = Path.Combine(AppContext.BaseDirectory, "bridge");
         _appName = app.ToString();
         _workerTarget = settings.Workers;
+        _appEnvironment = settings.AppEnvironment;
         RuntimeDirectory = Directory.CreateTempSubdirectory("tapster-").FullName;
         _dispatcher.WorkerDrained += worker => Post(new SupervisorEvent.Drained(worker));
     }
@@ -123,7 +127,8 @@ internal sealed partial class Supervisor : IAsyncDisposable
     /// generation runs the app as it is on disk now: preloaded, a new zygote imports it first; with
     /// --no-preload each new worker does. New code that cannot load leaves the old workers serving.
     /// </summary>
-    public void Reload() => Post(new SupervisorEvent.Reload());
+    /// <param name="environment">The app's environment for the new workers (the configuration read again).</param>
+    public void Reload(IReadOnlyDictionary<string, string> environment) => Post(new SupervisorEvent.Reload(environment));
 
     /// <summary>One worker more (<paramref name="delta"/> 1, Gunicorn's SIGTTIN) or fewer (-1, SIGTTOU; never below one).</summary>
     public void Resize(int delta) => Post(new SupervisorEvent.Resize(delta));
@@ -274,7 +279,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
             case SupervisorEvent.Resize resize when _everReady && !_stopping:
                 OnResize(resize.Delta);
                 break;
-            case SupervisorEvent.Reload when _everReady && !_stopping:
+            case SupervisorEvent.Reload reload when _everReady && !_stopping:
                 // A reload is the operator saying the code changed: the old code's crash backoff (a
                 // deploy that failed to import, then fixed) must not hold the new workers back.
                 _recentCrashes = 0;
@@ -283,11 +288,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 _generation++;
                 var serving = _workers.Values.Count(w => w.State == WorkerState.Ready);
                 LogReloading(_logger, serving, _settings.Preload);
-                if (_settings.Preload)
-                {
-                    StartReplacementZygote();
-                }
-
+                StartReplacementZygote(reload.Environment);
                 SpawnWorkers();
                 break;
             case SupervisorEvent.Drained drained:
@@ -356,7 +357,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         start.ArgumentList.Add("import sys,os;sys.path.append(os.environ.pop('TAPSTER_BRIDGE'));from tapster_bridge.zygote import main;main()");
         // The app's environment as configured ([env], env_files, NAME_FILE); Tapster's own variables follow.
         start.Environment.Clear();
-        foreach (var (name, value) in _settings.AppEnvironment)
+        foreach (var (name, value) in _appEnvironment)
         {
             if (!SystemdNotify.Variables.Contains(name, StringComparer.Ordinal))
             {
@@ -561,16 +562,17 @@ internal sealed partial class Supervisor : IAsyncDisposable
     }
 
     /// <summary>
-    /// Preloaded workers run the code their zygote imported, so a reload starts a new zygote that imports
-    /// the app as it is on disk now; the old one stays, reaping its workers as they drain, and takes over
-    /// again if the new one cannot load the app (a broken deploy). A reload while the previous one is
-    /// still loading starts over: that import may have read files the deploy was still writing.
+    /// Workers inherit their zygote's environment and, preloaded, the code it imported, so a reload
+    /// starts a new zygote with the app's environment as read again, which (preloaded) imports the app
+    /// as it is on disk now. The old one stays, reaping its workers as they drain, and takes over again
+    /// if the new one cannot load the app (a broken deploy). A reload while the previous one is still
+    /// loading starts over: that import may have read files the deploy was still writing.
     /// </summary>
-    private void StartReplacementZygote()
+    private void StartReplacementZygote(IReadOnlyDictionary<string, string> environment)
     {
         if (_zygote is { } current && _zygoteConnection is { } connection && _zygoteReady)
         {
-            _fallback = new RetiringZygote(current, connection, _zygoteGeneration);
+            _fallback = new RetiringZygote(current, connection, _zygoteGeneration, _appEnvironment);
             _retiring.Add(_fallback);
         }
         else if (_zygote is { } loading)
@@ -581,6 +583,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
         _zygote = null;
         _zygoteConnection = null;
+        _appEnvironment = environment;
         StartZygote();
     }
 
@@ -599,6 +602,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         _zygote = fallback.Process;
         _zygoteConnection = fallback.Connection;
         _zygoteGeneration = fallback.Generation;
+        _appEnvironment = fallback.Environment;
         _zygoteReady = true;
         // No worker of the new generation was forked (its zygote never became ready), so the serving
         // workers are the current generation again and nothing is replaced.
@@ -1238,5 +1242,5 @@ internal sealed partial class Supervisor : IAsyncDisposable
     }
 
     /// <summary>A zygote a reload replaced, kept until the workers it forked (and reaps) are gone.</summary>
-    private sealed record RetiringZygote(Process Process, FrameConnection Connection, int Generation);
+    private sealed record RetiringZygote(Process Process, FrameConnection Connection, int Generation, IReadOnlyDictionary<string, string> Environment);
 }

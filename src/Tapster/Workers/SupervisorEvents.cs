@@ -41,8 +41,8 @@ internal abstract record SupervisorEvent
     /// <summary>SIGTTIN (+1) or SIGTTOU (-1): one worker more or fewer.</summary>
     public sealed record Resize(int Delta) : SupervisorEvent;
 
-    /// <summary>SIGHUP: replace every worker gracefully.</summary>
-    public sealed record Reload : SupervisorEvent;
+    /// <summary>SIGHUP: replace every worker gracefully, the new ones with this environment.</summary>
+    public sealed record Reload(IReadOnlyDictionary<string, string> Environment) : SupervisorEvent;
 
     /// <summary>Zygote <paramref name="Generation"/> has not loaded the app in time; the second notice kills it.</summary>
     public sealed record ZygoteLoadOverdue(int Generation, bool StackDumped) : SupervisorEvent;

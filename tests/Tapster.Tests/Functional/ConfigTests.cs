@@ -218,4 +218,62 @@ public sealed class ConfigTests : IDisposable
         Assert.Equal("hunter2", env.Str("DB_PASSWORD"));
         Assert.Equal(JsonValueKind.Null, env.GetProperty("DB_PASSWORD_FILE").ValueKind);
     }
+
+    [Fact]
+    public async Task SIGHUP_gives_the_new_workers_the_environment_the_files_and_the_secrets_hold_now()
+    {
+        File.Copy(Path.Combine(TapsterServer.TestAssets, "envprobe.py"), Path.Combine(dir, "envprobe.py"));
+        const string Config = "env_files = [\".env\"]\n[env]\nGREETING = \"{0}\"\n";
+        WriteConfig(string.Format(CultureInfo.InvariantCulture, Config, "hello"));
+        File.WriteAllText(Path.Combine(dir, ".env"), "FROM_DOTENV=one\nDROPPED=x\n");
+        // The master key in the environment, which Tapster takes out of its own at start: a reload must still open the secrets.
+        var key = new Dictionary<string, string> { ["TAPSTER_MASTER_KEY"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) };
+        await SetSecretAsync("API_KEY", "key-one-1234", key);
+        await using var server = await TapsterServer.StartAsync("envprobe:app", key, "--chdir", dir, "--workers", "1", "--threads", "1");
+        const string Query = "/?k=GREETING&k=FROM_DOTENV&k=DROPPED&k=API_KEY";
+        var before = await server.Client.GetJsonAsync(Query);
+        Assert.Equal(["hello", "one", "x", "key-one-1234"], ProbedNames.Select(k => before.Str(k)));
+
+        // A deploy edits the config and the .env file and rotates the secret, then reloads.
+        WriteConfig(string.Format(CultureInfo.InvariantCulture, Config, "hi"));
+        File.WriteAllText(Path.Combine(dir, ".env"), "FROM_DOTENV=two\n");
+        await SetSecretAsync("API_KEY", "key-two-5678", key);
+        server.SendSignal("HUP");
+        var differences = await server.WaitForEventAsync(e => e.Str("event") == "reload.environment", Http.Short);
+        Assert.Equal(("none", "DROPPED", "API_KEY, FROM_DOTENV, GREETING"), (differences.Str("added"), differences.Str("removed"), differences.Str("changed")));
+        await server.WaitForEventAsync(_ => server.Events("worker.retired").Count >= 1, Http.Short);
+        var after = await server.Client.GetJsonAsync(Query);
+        Assert.Equal(["hi", "two", null, "key-two-5678"], ProbedNames.Select(k => after.Str(k)));
+
+        // The new value is masked in the log like the old one.
+        await server.Client.GetJsonAsync("/?print=API_KEY");
+        await server.WaitForLogAsync(l => l.Contains("API_KEY=[redacted API_KEY]", StringComparison.Ordinal), Http.Short);
+        Assert.DoesNotContain("key-two-5678", server.AllOutput, StringComparison.Ordinal);
+
+        // A setting of Tapster's own is named as needing a restart; the environment is still applied.
+        WriteConfig(string.Format(CultureInfo.InvariantCulture, Config, "hey") + "[workers]\ntimeout = \"10s\"\n");
+        server.SendSignal("HUP");
+        var restart = await server.WaitForEventAsync(e => e.Str("event") == "reload.restart_needed", Http.Short);
+        Assert.StartsWith("SIGHUP: workers.timeout changed", restart.Str("message"), StringComparison.Ordinal);
+        await server.WaitForEventAsync(_ => server.Events("worker.retired").Count >= 2, Http.Short);
+        Assert.Equal("hey", (await server.Client.GetJsonAsync(Query)).Str("GREETING"));
+
+        // A configuration with a mistake reloads nothing: no worker is replaced.
+        WriteConfig("[workers]\nthreads = 0\n");
+        server.SendSignal("HUP");
+        var invalid = await server.WaitForEventAsync(e => e.Str("event") == "reload.config_invalid", Http.Short);
+        Assert.Contains("workers.threads must be at least 1", invalid.Str("message"), StringComparison.Ordinal);
+        Assert.Equal("hey", (await server.Client.GetJsonAsync(Query)).Str("GREETING"));
+        Assert.Equal(2, server.Events("worker.retired").Count);
+        Assert.Equal(2, server.Events("workers.reloading").Count);
+    }
+
+    static readonly string[] ProbedNames = ["GREETING", "FROM_DOTENV", "DROPPED", "API_KEY"];
+
+    async Task SetSecretAsync(string name, string value, IDictionary<string, string> env)
+    {
+        var set = await ProcessRun.RunAsync(TapsterServer.Binary, dir, ["secrets", "set", name], env,
+            unset: ["TAPSTER_MASTER_KEY_FILE", "TAPSTER_SECRETS_FILE", "CREDENTIALS_DIRECTORY"], stdin: value);
+        Assert.True(set.Code == 0, set.Stderr);
+    }
 }
