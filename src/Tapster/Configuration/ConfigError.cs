@@ -6,5 +6,12 @@ namespace Tapster.Configuration;
 /// </summary>
 internal sealed record ConfigError(string Message, SourceLocation? Location = null)
 {
+    /// <summary>
+    /// A value quoted from a file, a flag or the environment may hold control characters (a "\n" escape
+    /// in TOML): they are shown escaped, so an error stays one line, cannot pass for another line of
+    /// the log, and cannot drive the operator's terminal.
+    /// </summary>
+    public string Message { get; } = Telemetry.TerminalText.Sanitize(Message);
+
     public override string ToString() => Location is null ? Message : $"{Location}: {Message}";
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
@@ -38,14 +39,57 @@ internal sealed class ConfigFile
     /// <summary>The <c>[static]</c> entries (URL prefix, directory or options), in file order.</summary>
     public IReadOnlyList<KeyValuePair<string, FileValue>> Static => _static;
 
+    /// <summary>Longest quoted text kept in a TOML syntax error: a grammar token (<c>=</c>, <c>]</c>, <c>\x</c>), never a value.</summary>
+    private const int MaxQuotedToken = 3;
+
     /// <summary>
-    /// Tomlyn's duplicate-key message quotes the first definition whole ("... with `DB_PASSWORD =
-    /// "hunter2"`"): the key is enough, and the value may be a secret.
+    /// Tomlyn's syntax errors quote the source text they stumbled on: a duplicate key's first definition
+    /// whole ("... with `DB_PASSWORD = "hunter2"`"), the token after a key ("instead of 'hunter2'", for
+    /// an [env] value written without quotes), and some run on to the end of the file. That text can be
+    /// a secret, and errors go to the terminal and the service's log. Quoted text longer than a grammar
+    /// token becomes "…", as does an unterminated quote; the line and column say where the problem is.
     /// </summary>
-    private static string WithoutValue(string message)
+    internal static string WithoutSourceText(string message)
     {
-        var quoted = message.IndexOf(" with `", StringComparison.Ordinal);
-        return quoted < 0 ? message : message[..quoted];
+        var duplicate = message.IndexOf(" with `", StringComparison.Ordinal);
+        if (duplicate >= 0)
+        {
+            return message[..duplicate]; // "The key `env.DB_PASSWORD` is already defined at (2,1)": a name, not a value
+        }
+
+        // "... instead of hunter2", "... but was hunter2": what follows is the source, quoted or not.
+        foreach (var marker in (ReadOnlySpan<string>)[" instead of ", " but was "])
+        {
+            var at = message.IndexOf(marker, StringComparison.Ordinal);
+            if (at >= 0 && at + marker.Length < message.Length && message[at + marker.Length] is not ('`' or '\'' or '"' or '['))
+            {
+                message = string.Concat(message.AsSpan(0, at + marker.Length), "…");
+            }
+        }
+
+        var text = new StringBuilder(message.Length);
+        for (var i = 0; i < message.Length; i++)
+        {
+            var close = message[i] switch { '`' => '`', '\'' => '\'', '"' => '"', '[' => ']', _ => '\0' };
+            text.Append(message[i]);
+            if (close == '\0')
+            {
+                continue;
+            }
+
+            var end = message.IndexOf(close, i + 1);
+            var quoted = end < 0 ? message.AsSpan(i + 1) : message.AsSpan(i + 1, end - i - 1);
+            text.Append(quoted.Length <= MaxQuotedToken && !quoted.ContainsAny('\n', '\r') ? quoted : "…");
+            if (end < 0)
+            {
+                break;
+            }
+
+            text.Append(close);
+            i = end;
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Reads the file; malformed TOML is one error naming its line and column.</summary>
@@ -60,14 +104,14 @@ internal sealed class ConfigFile
         catch (TomlException e)
         {
             // Tomlyn gives up on nesting past its depth limit by throwing, not with a diagnostic.
-            errors.Add(new ConfigError($"this is not valid TOML: {e.Message.Split('\n')[0].Split(". ")[0]}", new SourceLocation(name, 1, 1)));
+            errors.Add(new ConfigError($"this is not valid TOML: {WithoutSourceText(e.Message.Split('\n')[0].Split(". ")[0])}", new SourceLocation(name, 1, 1)));
             return file;
         }
 
         if (document.HasErrors)
         {
             var first = document.Diagnostics.First(d => d.Kind == DiagnosticMessageKind.Error);
-            errors.Add(new ConfigError($"this is not valid TOML: {WithoutValue(first.Message)}", SourceLocation.Of(name, first.Span)));
+            errors.Add(new ConfigError($"this is not valid TOML: {WithoutSourceText(first.Message)}", SourceLocation.Of(name, first.Span)));
             return file;
         }
 

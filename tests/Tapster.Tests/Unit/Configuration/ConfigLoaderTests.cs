@@ -201,6 +201,40 @@ public sealed class ConfigLoaderTests
         Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("[env]\nDB_PASSWORD = hunter2-unquoted\n")]
+    [InlineData("[env]\nDB_PASSWORD = \"hunter2-open\n")]
+    [InlineData("[env]\nDB_PASSWORD hunter2-spaced\n")]
+    [InlineData("[env]\nA = [\"hunter2-array\" \"x\"]\n")]
+    [InlineData("[env]\nA = { b = hunter2-inline }\n")]
+    [InlineData("[env]\nDB_PASSWORD = \"hunter2-twice\"\nDB_PASSWORD = \"hunter2-twice\"\n")]
+    public void Load_MalformedTomlAroundAValue_NeverShowsTheValue(string toml)
+    {
+        using var config = new TempConfig(toml);
+        var error = Assert.Single(config.Load().Errors).ToString();
+        Assert.Contains("not valid TOML", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_AValueWithControlCharacters_IsQuotedEscapedOnOneLine()
+    {
+        using var config = new TempConfig("[proxy]\ntrusted = [\"u\\nix\\u001b[31m\"]\n");
+        var error = Assert.Single(config.Load().Errors).ToString();
+        Assert.Contains("'u\\x0aix\\x1b[31m' is not an IP address", error, StringComparison.Ordinal);
+        Assert.False(error.AsSpan().ContainsAny('\n', '\u001b'), error);
+    }
+
+    [Theory]
+    [InlineData("Expecting `=` after a key instead of 'hunter2\n[log]'", "Expecting `=` after a key instead of '…'")]
+    [InlineData("Unexpected token [hunter2] found", "Unexpected token […] found")]
+    [InlineData("Expected `,` or `]` while parsing array but was `hunter2", "Expected `,` or `]` while parsing array but was `…")]
+    [InlineData("Invalid escape `\\x`. Expected 2 hexadecimal digits.", "Invalid escape `\\x`. Expected 2 hexadecimal digits.")]
+    [InlineData("Expecting `=` after a key instead of hunter2", "Expecting `=` after a key instead of …")]
+    [InlineData("The key `env.DB_PASSWORD` is already defined at (2,1) with `DB_PASSWORD = \"hunter2\"`", "The key `env.DB_PASSWORD` is already defined at (2,1)")]
+    public void A_TOML_syntax_message_keeps_grammar_tokens_and_drops_source_text(string message, string expected) =>
+        Assert.Equal(expected, ConfigFile.WithoutSourceText(message));
+
     [Fact]
     public void Load_MalformedToml_IsOneErrorWithLineAndColumn()
     {
