@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using Tapster.Tests.Fuzzing;
 
 namespace Tapster.Tests.Functional;
 
@@ -121,55 +122,30 @@ public partial class HttpFuzzTests
 
     private static byte[] Mutate(Random random, byte[] bytes)
     {
-        if (bytes.Length == 0)
+        var kind = random.Next(ByteMutator.Kinds + 2);
+        if (kind < ByteMutator.Kinds)
         {
-            return [Pick(random, Interesting)];
+            return ByteMutator.Mutate(random, bytes, kind, Interesting);
         }
 
-        var at = random.Next(bytes.Length);
-        var list = bytes.ToList();
-        switch (random.Next(7))
+        var text = Encoding.Latin1.GetString(bytes);
+        if (kind == ByteMutator.Kinds)
         {
-            case 0: // one byte changed
-                list[at] = random.Next(2) == 0 ? Pick(random, Interesting) : (byte)random.Next(256);
-                break;
-            case 1: // a few bytes inserted
-                list.InsertRange(at, Enumerable.Range(0, 1 + random.Next(8)).Select(_ => Pick(random, Interesting)));
-                break;
-            case 2: // a span removed
-                list.RemoveRange(at, Math.Min(1 + random.Next(16), list.Count - at));
-                break;
-            case 3: // a span repeated in place
-                var length = Math.Min(1 + random.Next(64), list.Count - at);
-                list.InsertRange(at, list.GetRange(at, length));
-                break;
-            case 4: // cut short
-                list.RemoveRange(at, list.Count - at);
-                break;
-            case 5: // a number replaced
-                var text = Encoding.Latin1.GetString(bytes);
-                var digits = Digits().Matches(text);
-                if (digits.Count > 0)
-                {
-                    var d = digits[random.Next(digits.Count)];
-                    return Encoding.Latin1.GetBytes(string.Concat(text.AsSpan(0, d.Index), Numbers[random.Next(Numbers.Length)], text.AsSpan(d.Index + d.Length)));
-                }
+            // A number replaced: a length, a chunk size, a version, a port.
+            var digits = Digits().Matches(text);
+            if (digits.Count == 0)
+            {
+                return bytes;
+            }
 
-                break;
-            default: // a header line added after the request line
-                var firstLine = Encoding.Latin1.GetString(bytes).IndexOf("\r\n", StringComparison.Ordinal);
-                if (firstLine > 0)
-                {
-                    list.InsertRange(firstLine + 2, Encoding.Latin1.GetBytes(HeaderLines[random.Next(HeaderLines.Length)] + "\r\n"));
-                }
-
-                break;
+            var d = digits[random.Next(digits.Count)];
+            return Encoding.Latin1.GetBytes(string.Concat(text.AsSpan(0, d.Index), Numbers[random.Next(Numbers.Length)], text.AsSpan(d.Index + d.Length)));
         }
 
-        return [.. list];
+        // A header line added after the request line.
+        var firstLine = text.IndexOf("\r\n", StringComparison.Ordinal);
+        return firstLine < 0 ? bytes : Encoding.Latin1.GetBytes(text.Insert(firstLine + 2, HeaderLines[random.Next(HeaderLines.Length)] + "\r\n"));
     }
-
-    private static byte Pick(Random random, byte[] from) => from[random.Next(from.Length)];
 
     /// <summary>Sends the case (and the sentinel after an HTTP/1 one) and reads until the server closes or the case times out.</summary>
     private static async Task<string> ExchangeAsync(int port, byte[] bytes, bool isHttp2)
