@@ -205,6 +205,41 @@ public sealed class StaticFilesTests : IAsyncLifetime
         Assert.DoesNotContain("def app(", raw.Text, StringComparison.Ordinal);
     }
 
+    /// <summary>Pieces of request targets that have each opened a way out of a web root somewhere.</summary>
+    static readonly string[] PathPieces =
+    [
+        "..", ".", "%2e%2e", "%2E%2e", ".%2e", "%2e.", "%252e%252e", "..%2f", "..%5c", "%2f", "%5c", "\\", "//", "%00", "%20", ";", "%3b",
+        "passwd", ".env", "app.css", "docs", "empty", "probe.py", "testassets", "etc", "%c0%ae%c0%ae", "%u002e", "~", "*",
+    ];
+
+    /// <summary>Text of /etc/passwd (the symlink), of the dotfile, and of the app's source beside the directory.</summary>
+    static readonly string[] OutsideMarkers = ["root:", "hunter2", "def app("];
+
+    [Fact]
+    public async Task No_target_built_from_traversal_pieces_reaches_a_file_outside_the_directory()
+    {
+        var random = new Random(20261206);
+        var targets = Enumerable.Range(0, 1500).Select(_ =>
+            "/static/" + string.Join("/", Enumerable.Range(0, 1 + random.Next(6)).Select(_ => string.Concat(Enumerable.Range(0, 1 + random.Next(2)).Select(_ => PathPieces[random.Next(PathPieces.Length)])))))
+            .ToList();
+        var leaks = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (target, _) =>
+        {
+            using var raw = await RawHttp.ConnectAsync(Server.Port);
+            await raw.SendAsync(RawHttp.Get(target, "Connection: close\r\n"));
+            await raw.ReadUntilClosedAsync(Http.Short);
+            foreach (var secret in OutsideMarkers)
+            {
+                if (raw.Text.Contains(secret, StringComparison.Ordinal))
+                {
+                    leaks.Add($"{target} -> '{secret}'");
+                }
+            }
+        });
+        Assert.True(leaks.IsEmpty, string.Join("\n", leaks.Take(10)));
+        Assert.Empty(Server.Events("worker.crashed"));
+    }
+
     [Fact]
     public async Task An_encoded_or_doubled_slash_cannot_carry_a_static_url_past_the_mount_to_the_apps_own_static_route()
     {
