@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
@@ -8,7 +9,8 @@ namespace Tapster;
 /// sd_notify(3), for a systemd service of <c>Type=notify</c>: READY=1 once Tapster listens and its
 /// workers serve, so that <c>systemctl start</c> returns, and units ordered after it start, only then
 /// (with <c>Type=exec</c> that is the moment the binary starts, seconds before the app has loaded);
-/// STOPPING=1 when a graceful stop begins; STATUS= a line for <c>systemctl status</c>; and with
+/// STOPPING=1 when a graceful stop begins; RELOADING=1 and READY=1 around a reload (SIGHUP), which is
+/// <c>Type=notify-reload</c>'s protocol; STATUS= a line for <c>systemctl status</c>; and with
 /// <c>WatchdogSec=</c>, WATCHDOG=1 at half the interval. Without NOTIFY_SOCKET there is nothing to do.
 /// </summary>
 internal sealed class SystemdNotify : IDisposable
@@ -18,6 +20,9 @@ internal sealed class SystemdNotify : IDisposable
     /// them, so it can neither speak for the service nor take its sockets for its own.
     /// </summary>
     public static readonly string[] Variables = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"];
+
+    /// <summary>READY=1 was sent and no STOPPING=1 since: only then is a reload news to systemd.</summary>
+    private volatile bool _serving;
 
     private readonly Socket _socket;
     private readonly UnixDomainSocketEndPoint _target;
@@ -64,6 +69,7 @@ internal sealed class SystemdNotify : IDisposable
     /// <summary>Tapster serves: READY=1, and the watchdog's pings from now on.</summary>
     public void Ready(string status)
     {
+        _serving = true;
         Send($"READY=1\nSTATUS={status}\nMAINPID={Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}");
         if (_watchdogInterval is { } interval)
         {
@@ -71,7 +77,36 @@ internal sealed class SystemdNotify : IDisposable
         }
     }
 
-    public void Stopping() => Send("STOPPING=1\nSTATUS=Stopping: finishing the requests in flight");
+    public void Stopping()
+    {
+        _serving = false;
+        Send("STOPPING=1\nSTATUS=Stopping: finishing the requests in flight");
+    }
+
+    /// <summary>
+    /// A reload begins (SIGHUP): RELOADING=1 with the time, as <c>Type=notify-reload</c> (systemd 253)
+    /// requires; <see cref="Reloaded"/> says when it ends, and systemd holds <c>systemctl reload</c> until then.
+    /// </summary>
+    public void Reloading()
+    {
+        if (!_serving)
+        {
+            return; // a SIGHUP while the app loads or Tapster stops changes nothing
+        }
+
+        // .NET's timestamps on Linux are CLOCK_MONOTONIC, the clock systemd means.
+        var monotonicMicroseconds = Stopwatch.GetElapsedTime(0, Stopwatch.GetTimestamp()).Ticks / TimeSpan.TicksPerMicrosecond;
+        Send($"RELOADING=1\nSTATUS=Reloading: loading the app's new code and configuration\nMONOTONIC_USEC={monotonicMicroseconds.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    /// <summary>A reload ended, done or not: Tapster serves either way (READY=1), as the status says.</summary>
+    public void Reloaded(string status)
+    {
+        if (_serving)
+        {
+            Send($"READY=1\nSTATUS={status}");
+        }
+    }
 
     public void Dispose()
     {

@@ -158,8 +158,20 @@ internal static partial class ServerHost
         LogConfigured(logger, target.WorkingDirectory, configFile is null ? "no config file" : $"config {Path.GetFullPath(configFile)}",
             File.Exists(secretsLocation.SecretsFile) ? $"{secrets.Count} secrets from {secretsLocation.SecretsFile}" : $"no secrets file ({secretsLocation.SecretsFile})");
         // Registered before the boot, so that none of them can kill Tapster while the app loads.
+        using var systemd = SystemdNotify.From(ServeSettings.ProcessEnvironment());
         var configReload = new ConfigReload(reloadConfig, settings, secretsLocation, masked, appOutput, loggerFactory.CreateLogger<ConfigReload>());
-        using var signals = new PoolSignals(supervisor, () => configReload.Read(), logger);
+        supervisor.ReloadSettled += (_, status) => systemd?.Reloaded(status);
+        using var signals = new PoolSignals(supervisor, () =>
+        {
+            systemd?.Reloading();
+            var environment = configReload.Read();
+            if (environment is null)
+            {
+                systemd?.Reloaded("Reload refused: the configuration or the secrets cannot be read (see the log); serving as before");
+            }
+
+            return environment;
+        }, logger);
         var failure = await BootAsync(supervisor).ConfigureAwait(false);
         if (failure is not null)
         {
@@ -230,7 +242,6 @@ internal static partial class ServerHost
         var listening = string.Join(", ", web.Urls.Where(u => !u.Equals(InternalHttp2Url(supervisor.RuntimeDirectory), StringComparison.Ordinal))
             .Select(u => u.StartsWith("http://", StringComparison.Ordinal) ? u["http://".Length..] : u));
         LogListening(logger, listening, settings.Workers, settings.Threads, supervisor.Python);
-        using var systemd = SystemdNotify.From(ServeSettings.ProcessEnvironment());
         systemd?.Ready($"Listening on {listening} with {settings.Workers} workers x {settings.Threads} threads");
         using var stopping = web.Lifetime.ApplicationStopping.Register(() => systemd?.Stopping());
         StartupTrim.Run();

@@ -65,6 +65,9 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 107, EventName = "workers.reloading", Level = LogLevel.Information, Message = "SIGHUP: replacing {Count} workers gracefully with the app as it is on disk now (preload {Preload}: a new zygote imports it first, else each new worker does)")]
     private static partial void LogReloading(ILogger logger, int count, bool preload);
 
+    [LoggerMessage(EventId = 117, EventName = "reload.done", Level = LogLevel.Information, Message = "SIGHUP: reload complete, {Count} workers serve the new code and environment and the previous ones are gone")]
+    private static partial void LogReloaded(ILogger logger, int count);
+
     [LoggerMessage(EventId = 109, EventName = "reload.failed", Level = LogLevel.Error, Message = "SIGHUP: the app's new code did not load ({Reason}); the workers of the code loaded before serve on\n{Traceback}")]
     private static partial void LogReloadFailed(ILogger logger, string reason, string traceback);
 

@@ -80,6 +80,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
     private long _runtimeTouchedAt;
     private long _memoryCheckedAt;
     private bool _memoryLimitBelowFreshWorker;
+    private bool _reloading;
     private bool _runtimeMissingLogged;
     private long _spawnNotBefore;
     private bool _spawnScheduled;
@@ -101,6 +102,13 @@ internal sealed partial class Supervisor : IAsyncDisposable
         RuntimeDirectory = Directory.CreateTempSubdirectory("tapster-").FullName;
         _dispatcher.WorkerDrained += worker => Post(new SupervisorEvent.Drained(worker));
     }
+
+    /// <summary>
+    /// A reload ended: every worker now runs the new code and environment (true), or the new code could
+    /// not load and the previous workers serve on (false); with a line for <c>systemctl status</c>.
+    /// Raised on the supervisor's loop.
+    /// </summary>
+    public event Action<bool, string>? ReloadSettled;
 
     /// <summary>A private directory (mode 0700) for the worker socket and spooled request bodies.</summary>
     public string RuntimeDirectory { get; }
@@ -188,6 +196,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 if (Handle(message))
                 {
                     return;
+                }
+
+                if (_reloading)
+                {
+                    CheckReloadDone();
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -285,6 +298,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 _recentCrashes = 0;
                 _spawnNotBefore = 0;
                 _memoryLimitBelowFreshWorker = false; // the new code's workers are judged afresh
+                _reloading = true;
                 _generation++;
                 var serving = _workers.Values.Count(w => w.State == WorkerState.Ready);
                 LogReloading(_logger, serving, _settings.Preload);
@@ -497,6 +511,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
         {
             // The app loaded before; a worker that cannot import it now (no-preload after a deploy) is a crash.
             LogWorkerBootError(_logger, error.Message, error.Traceback);
+            if (_reloading)
+            {
+                SettleReload(false, "Reload failed: a new worker could not load the app; the previous workers serve on");
+            }
+
             ScheduleAfterCrash();
             return;
         }
@@ -608,6 +627,28 @@ internal sealed partial class Supervisor : IAsyncDisposable
         // workers are the current generation again and nothing is replaced.
         _generation--;
         SpawnWorkers();
+        SettleReload(false, "Reload failed: the new code did not load; the previous workers serve on");
+    }
+
+    /// <summary>The reload is done once no worker of an older generation is left and one of the new serves.</summary>
+    private void CheckReloadDone()
+    {
+        if (_stopping || _fallback is not null || !_zygoteReady
+            || _workers.Values.Any(w => w.Generation < _generation && w.State != WorkerState.Dead)
+            || !_workers.Values.Any(w => w.Generation == _generation && w.State == WorkerState.Ready))
+        {
+            return;
+        }
+
+        var serving = _workers.Values.Count(w => w.State == WorkerState.Ready);
+        LogReloaded(_logger, serving);
+        SettleReload(true, $"Reloaded: {serving} workers serve the new code and environment");
+    }
+
+    private void SettleReload(bool done, string status)
+    {
+        _reloading = false;
+        ReloadSettled?.Invoke(done, status);
     }
 
     /// <summary>Lets every retiring zygote whose workers are all gone exit (end of its connection).</summary>
