@@ -1231,8 +1231,14 @@ internal sealed partial class Supervisor : IAsyncDisposable
             worker.Control?.Dispose();
         }
 
-        // EOF on its connection makes a zygote SIGTERM the workers it forked and exit.
+        // EOF on its connection makes a zygote SIGTERM the workers it forked and exit. One still
+        // importing the app (a reload's) reads no connection and forked nothing: it goes at once.
         _zygoteConnection?.Dispose();
+        if (_zygote is { } loading && !_zygoteReady)
+        {
+            Signals.Send(loading.Id, Signals.SigKill);
+        }
+
         foreach (var retiring in _retiring)
         {
             retiring.Connection.Dispose();

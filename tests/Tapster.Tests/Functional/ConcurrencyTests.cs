@@ -301,13 +301,50 @@ public class ConcurrencyTests
         Assert.Empty(server.Events("reload.failed"));
     }
 
+    [Fact]
+    public async Task SIGTERM_in_the_middle_of_a_reload_stops_both_generations_and_leaves_no_Python_behind()
+    {
+        using var deploy = new VersionedApp();
+        await deploy.WriteAsync("def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'first']\n");
+        await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", deploy.Directory, "--workers", "2", "--threads", "1");
+        Assert.Equal("first", await server.Client.GetTextAsync("/"));
+
+        // The new code's import hangs: the old zygote and workers serve, the new zygote is still loading.
+        await deploy.WriteAsync("import time\ntime.sleep(600)\n");
+        server.SendSignal("HUP");
+        await server.WaitForEventAsync(_ => server.Events("zygote.starting").Count >= 2, Http.Short);
+        Assert.Equal("first", await server.Client.GetTextAsync("/"));
+        var pythons = server.Events("zygote.starting").Concat(server.Events("worker.ready")).Select(e => e.GetProperty("pid").GetInt32()).ToList();
+
+        server.SendSigterm();
+        Assert.Equal(0, await server.WaitForExitAsync(Http.Long));
+        foreach (var pid in pythons)
+        {
+            await WaitUntilGoneAsync(pid, Http.Short);
+        }
+    }
+
+    /// <summary>Waits until the process has exited: gone, or a zombie that only its parent's wait is missing.</summary>
     static async Task WaitUntilGoneAsync(int pid, TimeSpan timeout)
     {
         var sw = Stopwatch.StartNew();
-        while (Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}"))
+        while (IsRunning(pid))
         {
             Assert.True(sw.Elapsed < timeout, $"process {pid} still runs after {timeout}");
             await Task.Delay(50);
+        }
+    }
+
+    static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            return !stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 
