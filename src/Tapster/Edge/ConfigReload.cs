@@ -29,7 +29,10 @@ internal sealed partial class ConfigReload(
 
     private IReadOnlyDictionary<string, string> _environment = started.AppEnvironment;
 
-    /// <summary>The app's environment for the new workers, or null when nothing may be reloaded (the reason is logged).</summary>
+    /// <summary>
+    /// The app's environment for the new workers, or null when nothing may be reloaded (the reason is
+    /// logged). One call at a time: the caller serializes SIGHUPs.
+    /// </summary>
     public IReadOnlyDictionary<string, string>? Read()
     {
         var config = load();

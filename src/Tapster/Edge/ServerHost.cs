@@ -161,16 +161,23 @@ internal static partial class ServerHost
         using var systemd = SystemdNotify.From(ServeSettings.ProcessEnvironment());
         var configReload = new ConfigReload(reloadConfig, settings, secretsLocation, masked, appOutput, loggerFactory.CreateLogger<ConfigReload>());
         supervisor.ReloadSettled += (_, status) => systemd?.Reloaded(status);
+        // Signal handlers may run at the same time: two SIGHUPs in a row are read, and reach the
+        // supervisor, in the order they came, so the newer configuration is the one that stays.
+        var reloadGate = new Lock();
         using var signals = new PoolSignals(supervisor, () =>
         {
-            systemd?.Reloading();
-            var environment = configReload.Read();
-            if (environment is null)
+            lock (reloadGate)
             {
-                systemd?.Reloaded("Reload refused: the configuration or the secrets cannot be read (see the log); serving as before");
+                systemd?.Reloading();
+                if (configReload.Read() is { } environment)
+                {
+                    supervisor.Reload(environment);
+                }
+                else
+                {
+                    systemd?.Reloaded("Reload refused: the configuration or the secrets cannot be read (see the log); serving as before");
+                }
             }
-
-            return environment;
         }, logger);
         var failure = await BootAsync(supervisor).ConfigureAwait(false);
         if (failure is not null)

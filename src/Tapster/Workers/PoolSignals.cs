@@ -13,8 +13,8 @@ internal sealed partial class PoolSignals : IDisposable
 {
     private readonly List<PosixSignalRegistration> _registrations;
 
-    /// <param name="readReload">For SIGHUP: the app's environment for the new workers, or null when nothing may be reloaded.</param>
-    public PoolSignals(Supervisor supervisor, Func<IReadOnlyDictionary<string, string>?> readReload, ILogger logger)
+    /// <param name="reload">For SIGHUP: reads the configuration again and replaces the workers (<see cref="Supervisor.Reload"/>).</param>
+    public PoolSignals(Supervisor supervisor, Action reload, ILogger logger)
     {
         // `nohup tapster serve &` then `kill -HUP` after a deploy must reload, as with Gunicorn.
         if (Signals.Unignore(Signals.SigHup))
@@ -24,13 +24,7 @@ internal sealed partial class PoolSignals : IDisposable
 
         _registrations =
         [
-            Register(PosixSignal.SIGHUP, () =>
-            {
-                if (readReload() is { } environment)
-                {
-                    supervisor.Reload(environment);
-                }
-            }),
+            Register(PosixSignal.SIGHUP, reload),
             Register(PosixSignal.SIGTTIN, () => supervisor.Resize(1)),
             Register(PosixSignal.SIGTTOU, () => supervisor.Resize(-1)),
             Register((PosixSignal)Signals.SigUsr1, () => LogIgnored(logger, "SIGUSR1", "Tapster logs to standard output, so there are no log files to reopen")),
