@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
@@ -10,7 +11,7 @@ namespace Tapster.Configuration;
 /// flattened to key paths with their locations. Every unknown key and table is an error, with the
 /// nearest known one as a hint.
 /// </summary>
-internal sealed class ConfigFile
+internal sealed partial class ConfigFile
 {
     private readonly Dictionary<string, FileValue> _values = new(StringComparer.Ordinal);
     private readonly List<KeyValuePair<string, FileValue>> _environment = [];
@@ -39,29 +40,33 @@ internal sealed class ConfigFile
     /// <summary>The <c>[static]</c> entries (URL prefix, directory or options), in file order.</summary>
     public IReadOnlyList<KeyValuePair<string, FileValue>> Static => _static;
 
-    /// <summary>Longest quoted text kept in a TOML syntax error: a grammar token (<c>=</c>, <c>]</c>, <c>\x</c>), never a value.</summary>
-    private const int MaxQuotedToken = 3;
+    /// <summary>The only quoted text kept in a TOML syntax error: the grammar's own tokens, never a value.</summary>
+    private static readonly HashSet<string> GrammarTokens = new(StringComparer.Ordinal)
+    {
+        "=", "[", "]", "{", "}", ",", ".", "#", "0", "x", "o", "b", "\\", "\\x", "\\u", "\\U",
+    };
 
     /// <summary>
     /// Tomlyn's syntax errors quote the source text they stumbled on: a duplicate key's first definition
-    /// whole ("... with `DB_PASSWORD = "hunter2"`"), the token after a key ("instead of 'hunter2'", for
-    /// an [env] value written without quotes), and some run on to the end of the file. That text can be
-    /// a secret, and errors go to the terminal and the service's log. Quoted text longer than a grammar
-    /// token becomes "…", as does an unterminated quote; the line and column say where the problem is.
+    /// whole ("... with `DB_PASSWORD = "hunter2"`"), the token after a key ("instead of hunter2", for an
+    /// [env] value written without quotes), and some run on to the end of the file. That text can be a
+    /// secret, and errors go to the terminal and the service's log. So the message is kept only up to
+    /// the first quoted text that is not a grammar token (<c>=</c>, <c>]</c>, <c>\x</c>), or up to
+    /// "instead of" or "but was", and "…" stands for the rest; the line and column say where to look.
+    /// A quote inside the source text cannot extend what is shown: nothing after the first unknown
+    /// quote is read.
     /// </summary>
     internal static string WithoutSourceText(string message)
     {
-        var duplicate = message.IndexOf(" with `", StringComparison.Ordinal);
-        if (duplicate >= 0)
+        if (DuplicateKey().Match(message) is { Success: true } duplicate)
         {
-            return message[..duplicate]; // "The key `env.DB_PASSWORD` is already defined at (2,1)": a name, not a value
+            return duplicate.Value; // a name, not a value; the first definition it quotes after is cut
         }
 
-        // "... instead of hunter2", "... but was hunter2": what follows is the source, quoted or not.
         foreach (var marker in (ReadOnlySpan<string>)[" instead of ", " but was "])
         {
             var at = message.IndexOf(marker, StringComparison.Ordinal);
-            if (at >= 0 && at + marker.Length < message.Length && message[at + marker.Length] is not ('`' or '\'' or '"' or '['))
+            if (at >= 0)
             {
                 message = string.Concat(message.AsSpan(0, at + marker.Length), "…");
             }
@@ -78,19 +83,20 @@ internal sealed class ConfigFile
             }
 
             var end = message.IndexOf(close, i + 1);
-            var quoted = end < 0 ? message.AsSpan(i + 1) : message.AsSpan(i + 1, end - i - 1);
-            text.Append(quoted.Length <= MaxQuotedToken && !quoted.ContainsAny('\n', '\r') ? quoted : "…");
-            if (end < 0)
+            if (end < 0 || !GrammarTokens.Contains(message[(i + 1)..end]))
             {
-                break;
+                return text.Append('…').ToString();
             }
 
-            text.Append(close);
+            text.Append(message, i + 1, end - i);
             i = end;
         }
 
         return text.ToString();
     }
+
+    [GeneratedRegex(@"^The key `[^`\r\n]*` is already defined at \([0-9]+,[0-9]+\)")]
+    private static partial Regex DuplicateKey();
 
     /// <summary>Reads the file; malformed TOML is one error naming its line and column.</summary>
     public static ConfigFile Parse(string text, string name, string directory, List<ConfigError> errors)

@@ -208,6 +208,9 @@ public sealed class ConfigLoaderTests
     [InlineData("[env]\nA = [\"hunter2-array\" \"x\"]\n")]
     [InlineData("[env]\nA = { b = hunter2-inline }\n")]
     [InlineData("[env]\nDB_PASSWORD = \"hunter2-twice\"\nDB_PASSWORD = \"hunter2-twice\"\n")]
+    [InlineData("[env]\nSECRET_KEY \"s3\\\"cret-hunter2-value\"\n")]
+    [InlineData("[env]\nDB_PASSWORD \"correct\\\"horse-hunter2-staple\"\n")]
+    [InlineData("[env]\nDB_PASSWORD = \"x\" \"pa`ss-hunter2-secret\"\n")]
     public void Load_MalformedTomlAroundAValue_NeverShowsTheValue(string toml)
     {
         using var config = new TempConfig(toml);
@@ -226,11 +229,14 @@ public sealed class ConfigLoaderTests
     }
 
     [Theory]
-    [InlineData("Expecting `=` after a key instead of 'hunter2\n[log]'", "Expecting `=` after a key instead of '…'")]
-    [InlineData("Unexpected token [hunter2] found", "Unexpected token […] found")]
-    [InlineData("Expected `,` or `]` while parsing array but was `hunter2", "Expected `,` or `]` while parsing array but was `…")]
-    [InlineData("Invalid escape `\\x`. Expected 2 hexadecimal digits.", "Invalid escape `\\x`. Expected 2 hexadecimal digits.")]
+    [InlineData("Expecting `=` after a key instead of 'hunter2\n[log]'", "Expecting `=` after a key instead of …")]
     [InlineData("Expecting `=` after a key instead of hunter2", "Expecting `=` after a key instead of …")]
+    [InlineData("Expecting `=` after a key instead of \"s3\\\"cret-value-here\"", "Expecting `=` after a key instead of …")]
+    [InlineData("Unexpected token [hunter2] found", "Unexpected token […")]
+    [InlineData("Unexpected token `s3\\` then `cret-value` found", "Unexpected token `…")]
+    [InlineData("Unexpected token `pa`ss-hunter2-secret` found", "Unexpected token `…")]
+    [InlineData("Expected `,` or `]` while parsing array but was `hunter2", "Expected `,` or `]` while parsing array but was …")]
+    [InlineData("Invalid escape `\\x`. Expected 2 hexadecimal digits.", "Invalid escape `\\x`. Expected 2 hexadecimal digits.")]
     [InlineData("The key `env.DB_PASSWORD` is already defined at (2,1) with `DB_PASSWORD = \"hunter2\"`", "The key `env.DB_PASSWORD` is already defined at (2,1)")]
     public void A_TOML_syntax_message_keeps_grammar_tokens_and_drops_source_text(string message, string expected) =>
         Assert.Equal(expected, ConfigFile.WithoutSourceText(message));
