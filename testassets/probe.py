@@ -31,7 +31,8 @@ Flask routes:
   GET  /spawn-child?q=X    starts a child process that inherits the worker's stdout; once the worker
                            is gone (the child is reparented) it prints "child-marker-X <its pid>",
                            then sleeps 60 s, keeping the output open; returns "<worker pid> <child pid>"
-  GET  /threads?s=0        after sleeping s: {"thread": threading.get_ident(), "pid": os.getpid()}
+  GET  /threads?s=0        after sleeping s: {"thread": threading.get_ident(), "pid": os.getpid(),
+                           "start": and "end": time.monotonic() around the sleep}
   GET  /text?size=4096&type=text/plain&status=200&etag=&cc=&ce=
                            `size` bytes of compressible text (TEXT_LINE repeated) as `type`, with
                            Content-Length; etag, cc, ce set ETag (strong, quoted), Cache-Control and
@@ -277,8 +278,9 @@ def hold():
 
 @app.get("/threads")
 def threads():
+    start = time.monotonic()
     time.sleep(float(request.args.get("s", 0)))
-    return {"thread": threading.get_ident(), "pid": os.getpid()}
+    return {"thread": threading.get_ident(), "pid": os.getpid(), "start": start, "end": time.monotonic()}
 
 
 TEXT_LINE = "The quick brown fox jumps over the lazy dog, and the compressor notices.\n"

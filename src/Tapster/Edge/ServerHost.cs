@@ -169,13 +169,22 @@ internal static partial class ServerHost
             lock (reloadGate)
             {
                 systemd?.Reloading();
-                if (configReload.Read() is { } environment)
+                IReadOnlyDictionary<string, string>? environment = null;
+                try
+                {
+                    environment = configReload.Read();
+                }
+                finally
+                {
+                    if (environment is null)
+                    {
+                        systemd?.Reloaded("Reload refused: the configuration or the secrets cannot be read (see the log); serving as before");
+                    }
+                }
+
+                if (environment is not null)
                 {
                     supervisor.Reload(environment);
-                }
-                else
-                {
-                    systemd?.Reloaded("Reload refused: the configuration or the secrets cannot be read (see the log); serving as before");
                 }
             }
         }, logger);

@@ -23,7 +23,7 @@ internal sealed class SecretRedactor
             .SelectMany(WithEachLine)
             .Where(s => s.Value.Length >= MinLength)
             .GroupBy(s => s.Value, StringComparer.Ordinal)
-            .Select(g => (g.Key, $"[redacted {string.Join('|', g.Select(s => s.Key).Order(StringComparer.Ordinal))}]"))
+            .Select(g => (g.Key, $"[redacted {string.Join('|', g.Select(s => s.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))}]"))
             .OrderByDescending(p => p.Key.Length)];
         _values = _byLengthDescending.Length == 0
             ? null

@@ -32,6 +32,9 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
     /// </summary>
     public void RedactWith(SecretRedactor redactor) => Volatile.Write(ref _redactor, redactor);
 
+    /// <summary>The app's text with the secret values masked: a traceback the bridge reported, not a line it printed.</summary>
+    public string Redact(string text) => Volatile.Read(ref _redactor).Redact(text);
+
     /// <summary>Reads <paramref name="stream"/> to its end on a thread of its own (the zygote's pipes: .NET has no async reads of a pipe).</summary>
     public void Capture(Stream stream, string source, uint workerId, int pid, string streamName, Action<string>? onLine = null)
     {
@@ -58,7 +61,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
 
     public void Write(string source, uint workerId, int pid, string streamName, string line)
     {
-        line = Volatile.Read(ref _redactor).Redact(line);
+        line = Redact(line);
         if (line.Length > OutputLines.MaxLineChars)
         {
             line = string.Concat(line.AsSpan(0, OutputLines.MaxLineChars), "...");
@@ -84,7 +87,7 @@ internal sealed partial class AppOutput(LogSink sink, SecretRedactor redactor)
     /// </summary>
     public void WriteRecord(uint workerId, int pid, string requestId, string stream, string text)
     {
-        text = Volatile.Read(ref _redactor).Redact(text);
+        text = Redact(text);
         if (text.Length > MaxRecordChars)
         {
             text = string.Concat(text.AsSpan(0, MaxRecordChars), "...");

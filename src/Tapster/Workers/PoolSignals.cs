@@ -24,11 +24,11 @@ internal sealed partial class PoolSignals : IDisposable
 
         _registrations =
         [
-            Register(PosixSignal.SIGHUP, reload),
-            Register(PosixSignal.SIGTTIN, () => supervisor.Resize(1)),
-            Register(PosixSignal.SIGTTOU, () => supervisor.Resize(-1)),
-            Register((PosixSignal)Signals.SigUsr1, () => LogIgnored(logger, "SIGUSR1", "Tapster logs to standard output, so there are no log files to reopen")),
-            Register((PosixSignal)Signals.SigUsr2, () => LogIgnored(logger, "SIGUSR2", "there is no binary upgrade in place; SIGHUP replaces the workers")),
+            Register(PosixSignal.SIGHUP, reload, logger),
+            Register(PosixSignal.SIGTTIN, () => supervisor.Resize(1), logger),
+            Register(PosixSignal.SIGTTOU, () => supervisor.Resize(-1), logger),
+            Register((PosixSignal)Signals.SigUsr1, () => LogIgnored(logger, "SIGUSR1", "Tapster logs to standard output, so there are no log files to reopen"), logger),
+            Register((PosixSignal)Signals.SigUsr2, () => LogIgnored(logger, "SIGUSR2", "there is no binary upgrade in place; SIGHUP replaces the workers"), logger),
         ];
     }
 
@@ -40,12 +40,26 @@ internal sealed partial class PoolSignals : IDisposable
         }
     }
 
-    private static PosixSignalRegistration Register(PosixSignal signal, Action action) =>
+    /// <summary>
+    /// Handlers run on thread-pool threads, where an exception would end the process: a signal that
+    /// could not be handled (a reload that hit an unexpected error) is logged, and Tapster serves on.
+    /// </summary>
+    private static PosixSignalRegistration Register(PosixSignal signal, Action action, ILogger logger) =>
         PosixSignalRegistration.Create(signal, context =>
         {
             context.Cancel = true;
-            action();
+            try
+            {
+                action();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogFailed(logger, context.Signal.ToString(), e);
+            }
         });
+
+    [LoggerMessage(EventId = 137, EventName = "signal.failed", Level = LogLevel.Error, Message = "Handling {Signal} failed; Tapster serves on as before")]
+    private static partial void LogFailed(ILogger logger, string signal, Exception exception);
 
     [LoggerMessage(EventId = 131, EventName = "signal.unignored", Level = LogLevel.Information, Message = "SIGHUP was ignored when Tapster started (nohup): taken back, so SIGHUP replaces the workers")]
     private static partial void LogUnignored(ILogger logger);

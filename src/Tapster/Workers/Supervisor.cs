@@ -257,7 +257,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
                 break;
             case SupervisorEvent.Exited exited:
-                OnExited(exited.Pid, exited.Status);
+                OnExited(exited.ZygoteGeneration, exited.Pid, exited.Status);
                 break;
             case SupervisorEvent.WorkerConnected connected:
                 OnWorkerConnected(connected.Hello, connected.Connection);
@@ -299,10 +299,10 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 _spawnNotBefore = 0;
                 _memoryLimitBelowFreshWorker = false; // the new code's workers are judged afresh
                 _reloading = true;
-                _generation++;
                 var serving = _workers.Values.Count(w => w.State == WorkerState.Ready);
                 LogReloading(_logger, serving, _settings.Preload);
-                StartReplacementZygote(reload.Environment);
+                _generation++;
+                StartReplacementZygote(reload.Environment, servingGeneration: _generation - 1);
                 SpawnWorkers();
                 break;
             case SupervisorEvent.Drained drained:
@@ -357,7 +357,11 @@ internal sealed partial class Supervisor : IAsyncDisposable
     {
         _zygoteGeneration = ++_zygotesStarted;
         _zygoteReady = false;
-        _zygoteStderrTail.Clear();
+        lock (_zygoteStderrTail)
+        {
+            _zygoteStderrTail.Clear(); // a retiring zygote's capture thread may be adding to it
+        }
+
         var generation = _zygoteGeneration;
         var start = new ProcessStartInfo(Python)
         {
@@ -397,7 +401,23 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            _boot.TrySetResult(new BootFailure($"cannot start Python '{Python}': {e.Message}", null, BootFailure.SpecExitCode));
+            var reason = $"cannot start Python '{Python}': {e.Message}";
+            if (!_everReady)
+            {
+                _boot.TrySetResult(new BootFailure(reason, null, BootFailure.SpecExitCode));
+            }
+            else if (_fallback is not null)
+            {
+                // A reload after a deploy that removed the interpreter (an old release's venv): the old zygote serves on.
+                LogReloadFailed(_logger, reason, "");
+                RestoreFallback();
+            }
+            else
+            {
+                LogZygoteLost(_logger, reason);
+                ScheduleAfterCrash();
+            }
+
             return;
         }
 
@@ -466,7 +486,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
                         break;
                     case FrameType.Exited:
                         var (exitedPid, status) = Messages.ReadExited(payload);
-                        Post(new SupervisorEvent.Exited(exitedPid, status));
+                        Post(new SupervisorEvent.Exited(generation, exitedPid, status));
                         break;
                     default:
                         throw new ProtocolException($"unexpected {connection.Current.Type} from the zygote");
@@ -502,7 +522,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         if (_fallback is not null)
         {
             // The zygote of a reload could not import the new code: it exits on its own after saying so.
-            LogReloadFailed(_logger, error.Message, error.Traceback);
+            LogReloadFailed(_logger, _output.Redact(error.Message), _output.Redact(error.Traceback));
             RestoreFallback();
             return;
         }
@@ -510,7 +530,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         if (_everReady)
         {
             // The app loaded before; a worker that cannot import it now (no-preload after a deploy) is a crash.
-            LogWorkerBootError(_logger, error.Message, error.Traceback);
+            LogWorkerBootError(_logger, _output.Redact(error.Message), _output.Redact(error.Traceback));
             if (_reloading)
             {
                 SettleReload(false, "Reload failed: a new worker could not load the app; the previous workers serve on");
@@ -587,17 +607,18 @@ internal sealed partial class Supervisor : IAsyncDisposable
     /// if the new one cannot load the app (a broken deploy). A reload while the previous one is still
     /// loading starts over: that import may have read files the deploy was still writing.
     /// </summary>
-    private void StartReplacementZygote(IReadOnlyDictionary<string, string> environment)
+    /// <param name="servingGeneration">The generation of the workers that serve now, restored if the reload fails.</param>
+    private void StartReplacementZygote(IReadOnlyDictionary<string, string> environment, int servingGeneration)
     {
         if (_zygote is { } current && _zygoteConnection is { } connection && _zygoteReady)
         {
-            _fallback = new RetiringZygote(current, connection, _zygoteGeneration, _appEnvironment);
+            _fallback = new RetiringZygote(current, connection, _zygoteGeneration, _appEnvironment, servingGeneration);
             _retiring.Add(_fallback);
         }
         else if (_zygote is { } loading)
         {
             _zygoteConnection?.Dispose(); // it has forked no worker: nothing of it serves
-            Signals.Send(loading.Id, Signals.SigKill);
+            KillWithChildren(loading);
         }
 
         _zygote = null;
@@ -614,7 +635,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         _retiring.Remove(fallback);
         if (_zygote is { } failed)
         {
-            Signals.Send(failed.Id, Signals.SigKill);
+            KillWithChildren(failed);
         }
 
         _zygoteConnection?.Dispose();
@@ -623,9 +644,9 @@ internal sealed partial class Supervisor : IAsyncDisposable
         _zygoteGeneration = fallback.Generation;
         _appEnvironment = fallback.Environment;
         _zygoteReady = true;
-        // No worker of the new generation was forked (its zygote never became ready), so the serving
-        // workers are the current generation again and nothing is replaced.
-        _generation--;
+        // No worker of a newer generation was forked (no zygote of this reload became ready, however
+        // many SIGHUPs it took), so the serving workers are the current generation again and nothing is replaced.
+        _generation = fallback.WorkerGeneration;
         SpawnWorkers();
         SettleReload(false, "Reload failed: the new code did not load; the previous workers serve on");
     }
@@ -661,6 +682,19 @@ internal sealed partial class Supervisor : IAsyncDisposable
                 _retiring.Remove(retiring);
                 retiring.Connection.Dispose();
             }
+        }
+    }
+
+    /// <summary>A zygote that forked no worker, with anything its import started (a process the app spawned at import).</summary>
+    private static void KillWithChildren(Process zygote)
+    {
+        try
+        {
+            zygote.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
         }
     }
 
@@ -790,7 +824,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         string tail;
         lock (_zygoteStderrTail)
         {
-            tail = string.Join('\n', _zygoteStderrTail);
+            tail = _output.Redact(string.Join('\n', _zygoteStderrTail));
         }
 
         _boot.TrySetResult(new BootFailure(summary, tail.Length > 0 ? tail : null, exitCode));
@@ -1013,9 +1047,10 @@ internal sealed partial class Supervisor : IAsyncDisposable
 
     private static long Mebibytes(long bytes) => bytes / (1024 * 1024);
 
-    private void OnExited(int pid, int status)
+    private void OnExited(int zygoteGeneration, int pid, int status)
     {
-        var worker = _workers.Values.FirstOrDefault(w => w.Pid == pid);
+        // By its zygote too: with two zygotes during a reload, a pid one reaps may be reused by the other's fork.
+        var worker = _workers.Values.FirstOrDefault(w => w.Pid == pid && w.ZygoteGeneration == zygoteGeneration);
         var described = status < 0 ? $"signal {-status}{SignalName(-status)}" : $"exit code {status}";
         if (status != 0 && worker is not null && !(status == -Signals.SigKill && worker.Killed) && !_stopping)
         {
@@ -1122,7 +1157,8 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
 
         // The oldest serving worker goes, as in Gunicorn.
-        var oldest = OldestServing(w => w.Generation == _generation);
+        // During a reload the old generation goes first: one of it left over would never be replaced.
+        var oldest = OldestServing(w => w.Generation < _generation) ?? OldestServing(w => w.Generation == _generation);
         if (oldest is not null)
         {
             Drain(oldest);
@@ -1236,7 +1272,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         _zygoteConnection?.Dispose();
         if (_zygote is { } loading && !_zygoteReady)
         {
-            Signals.Send(loading.Id, Signals.SigKill);
+            KillWithChildren(loading);
         }
 
         foreach (var retiring in _retiring)
@@ -1289,5 +1325,6 @@ internal sealed partial class Supervisor : IAsyncDisposable
     }
 
     /// <summary>A zygote a reload replaced, kept until the workers it forked (and reaps) are gone.</summary>
-    private sealed record RetiringZygote(Process Process, FrameConnection Connection, int Generation, IReadOnlyDictionary<string, string> Environment);
+    /// <param name="WorkerGeneration">The generation of the workers it served when a reload replaced it, restored if the reload fails.</param>
+    private sealed record RetiringZygote(Process Process, FrameConnection Connection, int Generation, IReadOnlyDictionary<string, string> Environment, int WorkerGeneration);
 }

@@ -16,7 +16,8 @@ internal abstract record SupervisorEvent
 
     public sealed record Forked(uint WorkerId, int Pid) : SupervisorEvent;
 
-    public sealed record Exited(int Pid, int Status) : SupervisorEvent;
+    /// <summary>Zygote <paramref name="ZygoteGeneration"/> reaped a child.</summary>
+    public sealed record Exited(int ZygoteGeneration, int Pid, int Status) : SupervisorEvent;
 
     /// <summary>A worker's control, slot or output connection passed the handshake.</summary>
     public sealed record WorkerConnected(Hello Hello, FrameConnection Connection) : SupervisorEvent;

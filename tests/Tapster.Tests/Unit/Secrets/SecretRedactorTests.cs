@@ -53,4 +53,11 @@ public sealed class SecretRedactorTests
     [Fact]
     public void Redact_NoSecrets_ChangesNothing() =>
         Assert.Equal("hunter22", SecretRedactor.Empty.Redact("hunter22"));
+
+    [Fact]
+    public void A_value_given_twice_under_one_name_is_masked_with_the_name_once()
+    {
+        var redactor = new SecretRedactor([new("API_TOKEN", "tok-live-8f3a9c2e"), new("API_TOKEN", "tok-live-8f3a9c2e"), new("API_TOKEN", "tok-next-00000000")]);
+        Assert.Equal("[redacted API_TOKEN] then [redacted API_TOKEN]", redactor.Redact("tok-live-8f3a9c2e then tok-next-00000000"));
+    }
 }
