@@ -239,7 +239,7 @@ public class ConcurrencyTests
         await deploy.WriteAsync(App("first"));
         await using var server = await TapsterServer.StartAsync("versioned:app", "--chdir", deploy.Directory, "--workers", "2", "--threads", "1");
         Assert.Equal("first", await server.Client.GetTextAsync("/"));
-        var firstZygote = Assert.Single(server.Events("zygote.starting")).GetProperty("pid").GetInt32();
+        var firstZygote = (await server.WaitForEventAsync(e => e.Str("event") == "zygote.starting", Http.Short)).GetProperty("pid").GetInt32();
 
         // A deploy that breaks the import: the new zygote cannot load it, the old one and its workers serve on.
         await deploy.WriteAsync("raise RuntimeError('broken-deploy-9')\n");
