@@ -29,11 +29,41 @@ internal sealed partial class ConfigReload(
 
     private IReadOnlyDictionary<string, string> _environment = started.AppEnvironment;
 
+    /// <summary>Signal handlers may run at the same time: SIGHUPs are read, and handed on, one at a time and in order.</summary>
+    private readonly Lock _gate = new();
+
     /// <summary>
-    /// The app's environment for the new workers, or null when nothing may be reloaded (the reason is
-    /// logged). One call at a time: the caller serializes SIGHUPs.
+    /// SIGHUP: reads the configuration and hands the app's new environment to <paramref name="reload"/>
+    /// (the supervisor), so the newer configuration is always the one that stays. systemd hears that a
+    /// reload began, and that it ended at once when nothing may be reloaded; the supervisor says when a
+    /// reload it began ends.
     /// </summary>
-    public IReadOnlyDictionary<string, string>? Read()
+    public void Run(Action<IReadOnlyDictionary<string, string>> reload, SystemdNotify? systemd)
+    {
+        lock (_gate)
+        {
+            systemd?.Reloading();
+            IReadOnlyDictionary<string, string>? environment = null;
+            try
+            {
+                environment = Read();
+                if (environment is not null)
+                {
+                    reload(environment);
+                }
+            }
+            finally
+            {
+                if (environment is null)
+                {
+                    systemd?.Reloaded("Reload refused: the configuration or the secrets cannot be read (see the log); serving as before");
+                }
+            }
+        }
+    }
+
+    /// <summary>The app's environment for the new workers, or null when nothing may be reloaded (the reason is logged).</summary>
+    private IReadOnlyDictionary<string, string>? Read()
     {
         var config = load();
         if (config.Errors.Count > 0)

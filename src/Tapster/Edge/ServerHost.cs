@@ -161,33 +161,7 @@ internal static partial class ServerHost
         using var systemd = SystemdNotify.From(ServeSettings.ProcessEnvironment());
         var configReload = new ConfigReload(reloadConfig, settings, secretsLocation, masked, appOutput, loggerFactory.CreateLogger<ConfigReload>());
         supervisor.ReloadSettled += (_, status) => systemd?.Reloaded(status);
-        // Signal handlers may run at the same time: two SIGHUPs in a row are read, and reach the
-        // supervisor, in the order they came, so the newer configuration is the one that stays.
-        var reloadGate = new Lock();
-        using var signals = new PoolSignals(supervisor, () =>
-        {
-            lock (reloadGate)
-            {
-                systemd?.Reloading();
-                IReadOnlyDictionary<string, string>? environment = null;
-                try
-                {
-                    environment = configReload.Read();
-                }
-                finally
-                {
-                    if (environment is null)
-                    {
-                        systemd?.Reloaded("Reload refused: the configuration or the secrets cannot be read (see the log); serving as before");
-                    }
-                }
-
-                if (environment is not null)
-                {
-                    supervisor.Reload(environment);
-                }
-            }
-        }, logger);
+        using var signals = new PoolSignals(supervisor, () => configReload.Run(supervisor.Reload, systemd), logger);
         var failure = await BootAsync(supervisor).ConfigureAwait(false);
         if (failure is not null)
         {

@@ -685,7 +685,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         }
     }
 
-    /// <summary>A zygote that forked no worker, with anything its import started (a process the app spawned at import).</summary>
+    /// <summary>A zygote with every process under it: its workers, and anything its import started (a process the app spawned).</summary>
     private static void KillWithChildren(Process zygote)
     {
         try
@@ -705,14 +705,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         if (_zygote is { } zygote)
         {
             _zygote = null;
-            try
-            {
-                zygote.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
+            KillWithChildren(zygote);
         }
 
         foreach (var worker in _workers.Values.ToList())
@@ -1284,7 +1277,7 @@ internal sealed partial class Supervisor : IAsyncDisposable
         {
             if (zygote is not null && !zygote.WaitForExit(TimeSpan.FromSeconds(5)))
             {
-                zygote.Kill(entireProcessTree: true);
+                KillWithChildren(zygote);
             }
         }
 
